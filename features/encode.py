@@ -1,0 +1,31 @@
+"""Categorical columns as `pl.Enum` with fixed levels: the schema's levels plus any seen in
+training, stored in the run. A level never seen in training (the real test set's
+`FNQH Cairns`) becomes null rather than a new code, so codes mean the same at predict time."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from features import schema
+
+
+def fit_levels(train: pl.DataFrame, columns: list[str]) -> dict[str, list[str]]:
+    """Levels per categorical column: the schema's first, then new ones from train, sorted."""
+    levels = {}
+    for column in columns:
+        known = list(schema.CATEGORY_LEVELS.get(column, ()))
+        seen = train[column].drop_nulls().unique().sort().to_list()
+        levels[column] = known + [level for level in seen if level not in set(known)]
+    return levels
+
+
+def encode(columns: dict[str, list[str]]) -> list[pl.Expr]:
+    """Expressions that turn each string column into its `pl.Enum`; unseen levels become null."""
+    return [
+        pl.when(pl.col(name).is_in(levels))
+        .then(pl.col(name))
+        .otherwise(None)
+        .cast(pl.Enum(levels))
+        .alias(name)
+        for name, levels in columns.items()
+    ]

@@ -1,0 +1,249 @@
+"""Read the Kaggle layout (CSV or Parquet) with the SLICE-3D schema, and validate it.
+
+Every problem a user can fix becomes one `UserError` line naming the file, the column or row,
+and what was expected. Softer faults (extra columns, a column that repeats another) are logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from features import schema
+from features.errors import UserError
+
+log = logging.getLogger(__name__)
+
+TRAIN_FILE = "train-metadata"
+TEST_FILE = "test-metadata"
+SAMPLE_FILE = "sample_submission"
+NULL_VALUES = ["NA", ""]
+
+
+@dataclass
+class Dataset:
+    """A train frame, an optional test frame, and where they came from."""
+
+    train: pl.DataFrame
+    test: pl.DataFrame | None = None
+    sample_ids: pl.Series | None = None
+    files: dict[str, str] = field(default_factory=dict)  # role -> path
+    hashes: dict[str, str] = field(default_factory=dict)  # path -> sha256
+
+
+def read_dataset(data_dir: Path) -> Dataset:
+    """Read `train-metadata` (required), `test-metadata` and `sample_submission` (optional)
+    from a folder; a `.parquet` twin wins over the CSV."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise UserError(f"{data_dir}: data folder not found")
+    train_path = _locate(data_dir, TRAIN_FILE)
+    if train_path is None:
+        raise UserError(f"{data_dir}: no {TRAIN_FILE}.csv or {TRAIN_FILE}.parquet in the folder")
+    dataset = Dataset(train=read_train(train_path), files={"train": str(train_path)})
+    test_path = _locate(data_dir, TEST_FILE)
+    if test_path is not None:
+        dataset.test = read_test(test_path)
+        dataset.files["test"] = str(test_path)
+        sample_path = _locate(data_dir, SAMPLE_FILE)
+        if sample_path is not None:
+            dataset.sample_ids = read_sample_ids(sample_path)
+            dataset.files["sample"] = str(sample_path)
+            check_sample_matches(dataset.test, dataset.sample_ids, test_path, sample_path)
+    dataset.hashes = {path: file_sha256(Path(path)) for path in dataset.files.values()}
+    return dataset
+
+
+def read_train(path: Path) -> pl.DataFrame:
+    """A train file: every test column plus `target`; other train-only columns when present."""
+    required = (*schema.TEST_COLUMN_NAMES, "target")
+    frame = _read_table(Path(path), required, optional=schema.TRAIN_ONLY_COLUMNS)
+    _check_ids(frame, path)
+    bad = frame.with_row_index("_row").filter(~pl.col("target").is_in([0, 1]) | pl.col("target").is_null())
+    if bad.height:
+        row = bad.row(0, named=True)
+        raise UserError(
+            f"{path}: column 'target', data row {row['_row'] + 1}: "
+            f"expected 0 or 1, got {row['target']!r}"
+        )
+    return frame
+
+
+def read_test(path: Path) -> pl.DataFrame:
+    """A test file: the 44 test columns; train-only columns are dropped with a warning."""
+    path = Path(path)
+    header = _header(path)
+    leaked = [c for c in header if c in schema.TRAIN_ONLY_COLUMNS]
+    if leaked:
+        log.warning("%s: dropping train-only columns from the test file: %s", path, ", ".join(leaked))
+    frame = _read_table(path, schema.TEST_COLUMN_NAMES, optional=(), ignore=leaked)
+    _check_ids(frame, path)
+    return frame
+
+
+def read_sample_ids(path: Path) -> pl.Series:
+    path = Path(path)
+    header = _header(path)
+    if header[:1] != ["isic_id"]:
+        raise UserError(f"{path}: expected columns isic_id,target, got {','.join(header)}")
+    frame = _scan(path).select(pl.col("isic_id").cast(pl.String)).collect()
+    return frame["isic_id"]
+
+
+def check_sample_matches(test: pl.DataFrame, sample_ids: pl.Series, test_path, sample_path) -> None:
+    missing = test.filter(~pl.col("isic_id").is_in(sample_ids.implode()))["isic_id"]
+    extra = sample_ids.filter(~sample_ids.is_in(test["isic_id"].implode()))
+    if missing.len() or extra.len() or sample_ids.len() != test.height:
+        detail = (
+            f"test id {missing[0]} is not in it"
+            if missing.len()
+            else f"id {extra[0]} is not in the test file"
+            if extra.len()
+            else f"{sample_ids.len()} rows for {test.height} test rows"
+        )
+        raise UserError(f"{sample_path}: isic_id set does not match {test_path}: {detail}")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _locate(data_dir: Path, stem: str) -> Path | None:
+    parquet, csv = data_dir / f"{stem}.parquet", data_dir / f"{stem}.csv"
+    if parquet.is_file():
+        if csv.is_file():
+            log.info("%s: using the Parquet twin over %s", parquet, csv.name)
+        return parquet
+    return csv if csv.is_file() else None
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() == ".parquet"
+
+
+def _header(path: Path) -> list[str]:
+    if not path.is_file():
+        raise UserError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise UserError(f"{path}: file is empty")
+    try:
+        if _is_parquet(path):
+            return list(pl.read_parquet_schema(path))
+        return pl.read_csv(path, n_rows=0, infer_schema=False).columns
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise UserError(f"{path}: cannot read the header ({_first_line(error)})") from None
+
+
+def _scan(path: Path, dtypes: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
+    if _is_parquet(path):
+        return pl.scan_parquet(path)
+    if dtypes is None:
+        return pl.scan_csv(path, infer_schema=False, null_values=NULL_VALUES)
+    return pl.scan_csv(path, schema_overrides=dtypes, null_values=NULL_VALUES, infer_schema=False)
+
+
+def _read_table(
+    path: Path, required: tuple[str, ...], optional: tuple[str, ...], ignore: list[str] = ()
+) -> pl.DataFrame:
+    header = _header(path)
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise UserError(f"{path}: required column '{missing[0]}' is missing")
+    known = set(required) | set(optional) | set(ignore)
+    extra = [c for c in header if c not in known]
+    if extra:
+        log.warning("%s: ignoring unknown columns: %s", path, ", ".join(extra))
+    columns = list(dict.fromkeys(c for c in (*required, *optional) if c in header))
+    dtypes = schema.schema_for(columns)
+    # Every column is read as text and cast strictly, so a bad value can be named with its row.
+    text = {c: pl.String for c in header}
+    try:
+        raw = _scan(path, None if _is_parquet(path) else text).select(columns).collect()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise UserError(f"{path}: cannot read the file ({_first_line(error)})") from None
+    if raw.height == 0:
+        raise UserError(f"{path}: file has a header but no rows")
+    frame = raw.select(_cast(c, raw.schema[c], dtypes[c]) for c in columns)
+    _check_parsed(raw, frame, path)
+    _warn_repeated_columns(frame, path)
+    return frame
+
+
+def _cast(name: str, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if source == pl.String and target != pl.String:
+        column = column.str.strip_chars()
+        if target.is_integer():
+            # "1.0" is a fine target value in a float-typed export.
+            column = column.cast(pl.Float64, strict=False)
+    expr = column.cast(target, strict=False)
+    if target.is_float():
+        expr = pl.when(expr.is_infinite()).then(None).otherwise(expr)
+    if target.is_integer() and source == pl.String:
+        as_float = pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
+        expr = pl.when(as_float == as_float.round()).then(expr).otherwise(None)
+    return expr.alias(name)
+
+
+def _check_parsed(raw: pl.DataFrame, frame: pl.DataFrame, path: Path) -> None:
+    """A value present in the file that became null did not parse."""
+    lost = [c for c in frame.columns if frame[c].null_count() > raw[c].null_count()]
+    for name in lost:
+        failed = (frame[name].is_null() & raw[name].is_not_null()).arg_true()
+        for index in failed:
+            value = raw[name][index]
+            if _is_infinite(value):
+                continue
+            expected = "a number" if frame.schema[name].is_numeric() else frame.schema[name]
+            raise UserError(
+                f"{path}: column '{name}', data row {index + 1}: "
+                f"cannot read {str(value)!r} as {expected}"
+            )
+
+
+def _is_infinite(value) -> bool:
+    try:
+        return abs(float(value)) == float("inf")
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_ids(frame: pl.DataFrame, path: Path) -> None:
+    for column in ("isic_id", "patient_id"):
+        nulls = frame[column].is_null().arg_true()
+        if nulls.len():
+            raise UserError(f"{path}: column '{column}', data row {nulls[0] + 1}: value is missing")
+    duplicated = frame["isic_id"].is_duplicated().arg_true()
+    if duplicated.len():
+        value = frame["isic_id"][duplicated[0]]
+        rows = ", ".join(str(i + 1) for i in duplicated[:2])
+        raise UserError(f"{path}: column 'isic_id': {value!r} appears more than once (data rows {rows})")
+
+
+def _warn_repeated_columns(frame: pl.DataFrame, path: Path) -> None:
+    """Real files carry faults: the first test release had tbp_lv_stdLExt equal to tbp_lv_Lext."""
+    numeric = [c for c in frame.columns if schema.BY_NAME[c].role == schema.NUMERIC]
+    sums = frame.select(pl.col(numeric).sum()).row(0)
+    candidates: dict[float, list[str]] = {}
+    for name, total in zip(numeric, sums, strict=True):
+        candidates.setdefault(total, []).append(name)
+    for names in candidates.values():
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                if frame[first].equals(frame[second]):
+                    log.warning(
+                        "%s: column '%s' merely repeats column '%s'; its values are suspect",
+                        path, second, first,
+                    )  # fmt: skip
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -1,0 +1,200 @@
+"""The run folder: manifest, models in native formats, predictions, and loading it back.
+
+A run is built in `RUN_DIR.partial/` and renamed to RUN_DIR when complete, and every file is
+written under a temporary name and renamed, so nothing half-written is ever taken for a result.
+Loading a run reads JSON, Parquet and the libraries' own model files: nothing that can run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import platform
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from features import schema
+from features.build import FeatureSpec, build_features
+from features.errors import UserError
+from models.blend import rank_mean
+from models.gbdt import Fitted, Matrix
+from models.registry import booster
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+METRICS = "metrics.json"
+OOF = "oof.parquet"
+TEST_PREDICTIONS = "test_predictions.parquet"
+SUBMISSION = "submission.csv"
+CONFIG = "config.toml"
+FOLDS = "folds.csv"
+MODELS = "models"
+PARTIAL_SUFFIX = ".partial"
+PACKAGES = ("polars", "numpy", "lightgbm", "xgboost", "catboost", "scikit-learn", "optuna")
+
+
+def default_run_dir() -> Path:
+    return Path("runs") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def start_run(run_dir: Path) -> Path:
+    """The `.partial` folder to build `run_dir` in; a stale one from a crashed run is replaced."""
+    run_dir = Path(run_dir)
+    if run_dir.exists():
+        raise UserError(f"{run_dir}: run folder already exists; choose another --out")
+    partial = partial_dir(run_dir)
+    if partial.exists():
+        log.warning("%s: removing the unfinished run left there", partial)
+        shutil.rmtree(partial)
+    (partial / MODELS).mkdir(parents=True)
+    return partial
+
+
+def finish_run(run_dir: Path) -> Path:
+    os.replace(partial_dir(run_dir), run_dir)
+    return Path(run_dir)
+
+
+def partial_dir(run_dir: Path) -> Path:
+    run_dir = Path(run_dir)
+    return run_dir.with_name(run_dir.name + PARTIAL_SUFFIX)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in (*PACKAGES, "tbp-gbdt"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def save_model(folder: Path, stem: str, model_name: str, fitted: Fitted) -> dict[str, Any]:
+    """Write one fitted model natively; return its manifest entry (file name and hash)."""
+    path = Path(folder) / MODELS / f"{stem}{booster(model_name).suffix}"
+    temporary = path.with_name(".tmp-" + path.name)
+    fitted.save(temporary)
+    os.replace(temporary, path)
+    return {"file": f"{MODELS}/{path.name}", "sha256": sha256(path), "rounds": fitted.rounds}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_json(path: Path, value: Any) -> None:
+    _atomic(path, lambda tmp: tmp.write_text(json.dumps(_plain(value), indent=2) + "\n"))
+
+
+def write_parquet(path: Path, frame: pl.DataFrame) -> None:
+    _atomic(path, frame.write_parquet)
+
+
+def write_csv(path: Path, frame: pl.DataFrame) -> None:
+    _atomic(path, frame.write_csv)
+
+
+def submission_frame(predictions: pl.DataFrame, order: pl.Series | None) -> pl.DataFrame:
+    """`isic_id,target` with the ensemble as target, in sample-submission order when given."""
+    submission = predictions.select("isic_id", pl.col("ensemble").alias("target"))
+    if order is None:
+        return submission
+    return order.rename("isic_id").to_frame().join(submission, on="isic_id", how="left")
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    repeat: int
+    fold: int
+    fitted: Fitted
+
+
+@dataclass
+class Run:
+    """A finished run folder, ready to score new lesions offline."""
+
+    path: Path
+    manifest: dict[str, Any]
+    spec: FeatureSpec
+    feature_names: list[str]
+    categorical: list[str]
+    models: list[LoadedModel]
+    references: dict[str, np.ndarray]  # model -> its out-of-fold scores
+
+    @property
+    def model_names(self) -> list[str]:
+        return list(self.manifest["config"]["models"]["names"])
+
+    def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`isic_id`, one score per model (mean over its fold models) and the ensemble."""
+        missing = [c for c in schema.TEST_COLUMN_NAMES if c not in frame.columns]
+        if missing:
+            raise UserError(f"frame to score: required column '{missing[0]}' is missing")
+        built = build_features(frame, self.spec)
+        x = Matrix(built.frame, self.feature_names, self.categorical)
+        scores = {}
+        for name in self.model_names:
+            fold_models = [m.fitted for m in self.models if m.name == name]
+            scores[name] = np.mean([fitted.predict(x) for fitted in fold_models], axis=0)
+        ensemble = rank_mean(scores, self.references)
+        return pl.DataFrame({"isic_id": built.frame["isic_id"], **scores, "ensemble": ensemble})
+
+
+def load_run(run_dir: Path) -> Run:
+    """Load a run folder written by `train_gbdt`; model files are checked against their hashes."""
+    run_dir = Path(run_dir)
+    manifest_path = run_dir / MANIFEST
+    if not manifest_path.is_file():
+        raise UserError(f"{run_dir}: not a run folder (no {MANIFEST})")
+    manifest = json.loads(manifest_path.read_text())
+    models = []
+    for entry in manifest["models"]:
+        path = run_dir / entry["file"]
+        if not path.is_file() or sha256(path) != entry["sha256"]:
+            raise UserError(f"{path}: model file missing or changed since the run wrote it")
+        fitted = booster(entry["model"]).load(path)
+        models.append(LoadedModel(entry["model"], entry["repeat"], entry["fold"], fitted))
+    oof = pl.read_parquet(run_dir / OOF)
+    names = manifest["config"]["models"]["names"]
+    return Run(
+        path=run_dir,
+        manifest=manifest,
+        spec=FeatureSpec.from_dict(manifest["feature_spec"]),
+        feature_names=manifest["feature_names"],
+        categorical=manifest["categorical_features"],
+        models=models,
+        references={name: oof[name].to_numpy() for name in names},
+    )
+
+
+def _atomic(path: Path, write) -> None:
+    path = Path(path)
+    temporary = path.with_name(".tmp-" + path.name)
+    write(temporary)
+    os.replace(temporary, path)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN to null."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

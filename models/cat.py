@@ -1,0 +1,111 @@
+"""CatBoost adapter: categories as strings with `cat_features` (a null becomes its own level,
+since CatBoost rejects nulls there), native `.cbm` model files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from catboost import CatBoost, Pool
+
+from models.gbdt import EveryKScore, FitSettings, Matrix, best_rounds
+
+MISSING_LEVEL = "<missing>"
+FIXED_PARAMS = {
+    "loss_function": "Logloss",
+    "verbose": False,
+    "allow_writing_files": False,
+    "bootstrap_type": "Bernoulli",
+}
+
+
+def to_pool(x: Matrix) -> Pool:
+    frame = x.frame.select(
+        pl.col(name).cast(pl.String).fill_null(MISSING_LEVEL) if name in x.categorical
+        else pl.col(name)
+        for name in x.names
+    )  # fmt: skip
+    return Pool(frame, label=x.y, cat_features=x.categorical)
+
+
+@dataclass
+class CatModel:
+    model: CatBoost
+    rounds: int
+
+    def predict(self, x: Matrix) -> np.ndarray:
+        return self.model.predict(to_pool(x), prediction_type="Probability", ntree_end=self.rounds)[
+            :, 1
+        ]
+
+    def save(self, path: Path) -> Path:
+        model = self.model.copy()
+        model.shrink(ntree_end=self.rounds)
+        model.save_model(str(path), format="cbm")
+        return path
+
+
+class _IsicMetric:
+    """CatBoost's evaluation hook for the ISIC score (computed every `metric_period` rounds)."""
+
+    def __init__(self, score: EveryKScore):
+        self.score = score
+
+    def is_max_optimal(self) -> bool:
+        return True
+
+    def get_final_error(self, error: float, weight: float) -> float:
+        return error
+
+    def evaluate(self, approxes, target, weight) -> tuple[float, float]:
+        labels = np.asarray(target)
+        if labels.size != self.score.y.size:  # CatBoost also scores the learn set; skip it
+            return 0.0, 1.0
+        return self.score(np.asarray(approxes[0])), 1.0
+
+
+class Cat:
+    name = "cat"
+    suffix = ".cbm"
+
+    def fit(
+        self,
+        train: Matrix,
+        valid: Matrix | None,
+        params: dict[str, Any],
+        seed: int,
+        settings: FitSettings,
+    ) -> CatModel:
+        full = {
+            **params,
+            **FIXED_PARAMS,
+            "random_seed": seed,
+            "thread_count": settings.threads,
+            "iterations": settings.max_rounds,
+        }
+        if valid is None:
+            model = CatBoost(full).fit(to_pool(train))
+            return CatModel(model, settings.max_rounds)
+        # With early stopping on, CatBoost calls the metric every round whatever metric_period
+        # says, so the score itself skips rounds.
+        score = EveryKScore(valid.y, settings.eval_every)
+        model = CatBoost(
+            {
+                **full,
+                "eval_metric": _IsicMetric(score),
+                "metric_period": settings.eval_every,
+                "hints": "skip_train~true",
+                "early_stopping_rounds": settings.early_stopping_rounds,
+                "use_best_model": False,
+            }
+        )
+        model.fit(to_pool(train), eval_set=to_pool(valid))
+        return CatModel(model, best_rounds(model.get_best_iteration() + 1, settings))
+
+    def load(self, path: Path) -> CatModel:
+        model = CatBoost()
+        model.load_model(str(path), format="cbm")
+        return CatModel(model, model.tree_count_)

@@ -1,0 +1,176 @@
+"""Run configuration: `configs/default.toml` overlaid with a user's partial TOML, as frozen
+dataclasses. Unknown keys and wrong types are user errors that name the key."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from features.errors import UserError
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.toml"
+MODEL_NAMES = ("lgbm", "xgb", "cat")
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    train_rows: int
+    test_rows: int
+    malignant_rate: float
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    families: list[str]
+    categoricals: list[str]
+
+
+@dataclass(frozen=True)
+class CVConfig:
+    folds: int
+    repeats: int
+    inner_splits: int
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    negatives_per_positive: float
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    threads: int
+    max_rounds: int
+    early_stopping_rounds: int
+    min_rounds: int
+    eval_every: int
+    bootstrap_samples: int
+
+    @property
+    def n_threads(self) -> int:
+        return self.threads if self.threads > 0 else (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class EnsembleConfig:
+    method: str
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    names: list[str]
+    lgbm: dict[str, Any] = field(default_factory=dict)
+    xgb: dict[str, Any] = field(default_factory=dict)
+    cat: dict[str, Any] = field(default_factory=dict)
+
+    def params(self, name: str) -> dict[str, Any]:
+        return dict(getattr(self, name))
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int
+    synthetic: SyntheticConfig
+    features: FeatureConfig
+    cv: CVConfig
+    sampling: SamplingConfig
+    training: TrainingConfig
+    ensemble: EnsembleConfig
+    models: ModelsConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **sections: Any) -> Config:
+        """A copy with some fields changed: `cfg.replace(cv={"folds": 3}, seed=1)`."""
+        return from_dict(_merge(self.to_dict(), sections), "overrides")
+
+
+def load_config(overlay: Path | None = None) -> Config:
+    """The default config, overlaid with `overlay` (a partial TOML file) when given."""
+    table = _read_toml(DEFAULT_CONFIG)
+    if overlay is not None:
+        table = _merge(table, _read_toml(Path(overlay)))
+    return from_dict(table, str(overlay or DEFAULT_CONFIG))
+
+
+def from_dict(table: dict[str, Any], source: str) -> Config:
+    config = _build(Config, table, source, "")
+    _validate(config, source)
+    return config
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UserError(f"{path}: config file not found")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"{path}: not valid TOML ({error})") from None
+
+
+def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _build(cls: type, table: dict[str, Any], source: str, prefix: str) -> Any:
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(table) - names)
+    if unknown:
+        raise UserError(f"{source}: unknown config key '{prefix}{unknown[0]}'")
+    values = {}
+    for f in dataclasses.fields(cls):
+        key = f"{prefix}{f.name}"
+        if f.name not in table:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise UserError(f"{source}: config key '{key}' is missing")
+            continue
+        value, hint = table[f.name], hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                raise UserError(f"{source}: config key '{key}' must be a table")
+            value = _build(hint, value, source, key + ".")
+        else:
+            value = _check_type(value, hint, source, key)
+        values[f.name] = value
+    return cls(**values)
+
+
+def _check_type(value: Any, hint: Any, source: str, key: str) -> Any:
+    origin = getattr(hint, "__origin__", hint)
+    if origin is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if origin is int and isinstance(value, bool):
+        raise UserError(f"{source}: config key '{key}' must be an integer, got {value!r}")
+    if origin in (int, float, str, list, dict) and not isinstance(value, origin):
+        raise UserError(
+            f"{source}: config key '{key}' must be {origin.__name__}, got {value!r}"
+        )
+    return value
+
+
+def _validate(config: Config, source: str) -> None:
+    for name in config.models.names:
+        if name not in MODEL_NAMES:
+            raise UserError(
+                f"{source}: models.names has '{name}'; expected some of {', '.join(MODEL_NAMES)}"
+            )
+    if not config.models.names:
+        raise UserError(f"{source}: models.names is empty; name at least one model")
+    if config.cv.folds < 2 or config.cv.repeats < 1 or config.cv.inner_splits < 2:
+        raise UserError(f"{source}: cv needs folds >= 2, repeats >= 1, inner_splits >= 2")
+    if config.ensemble.method not in ("rank_mean",):
+        raise UserError(f"{source}: ensemble.method '{config.ensemble.method}' is not known")
+    if config.sampling.negatives_per_positive < 0:
+        raise UserError(f"{source}: sampling.negatives_per_positive must be >= 0")

@@ -1,0 +1,79 @@
+"""XGBoost adapter: Polars frames with `pl.Enum` columns and `enable_categorical`, UBJSON model
+files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xgboost as xgb
+
+from models.gbdt import EveryKScore, FitSettings, Matrix, best_rounds
+
+FIXED_PARAMS = {
+    "objective": "binary:logistic",
+    "tree_method": "hist",
+    "disable_default_eval_metric": 1,
+    "verbosity": 0,
+}
+
+
+@dataclass
+class XgbModel:
+    booster: xgb.Booster
+    rounds: int
+
+    def predict(self, x: Matrix) -> np.ndarray:
+        matrix = xgb.DMatrix(x.frame.select(x.names), enable_categorical=True)
+        return self.booster.predict(matrix, iteration_range=(0, self.rounds))
+
+    def save(self, path: Path) -> Path:
+        self.booster[: self.rounds].save_model(str(path))
+        return path
+
+
+class Xgb:
+    name = "xgb"
+    suffix = ".ubj"
+
+    def fit(
+        self,
+        train: Matrix,
+        valid: Matrix | None,
+        params: dict[str, Any],
+        seed: int,
+        settings: FitSettings,
+    ) -> XgbModel:
+        full = {**params, **FIXED_PARAMS, "seed": seed, "nthread": settings.threads}
+        dtrain = _dmatrix(train)
+        if valid is None:
+            booster = xgb.train(full, dtrain, num_boost_round=settings.max_rounds)
+            return XgbModel(booster, settings.max_rounds)
+        score = EveryKScore(valid.y, settings.eval_every)
+
+        def isic(preds: np.ndarray, _data: xgb.DMatrix) -> tuple[str, float]:
+            return "isic_pauc", score(preds)
+
+        booster = xgb.train(
+            full,
+            dtrain,
+            num_boost_round=settings.max_rounds,
+            evals=[(_dmatrix(valid, reference=dtrain), "inner")],
+            custom_metric=isic,
+            maximize=True,
+            early_stopping_rounds=settings.early_stopping_rounds,
+            verbose_eval=False,
+        )
+        return XgbModel(booster, best_rounds(booster.best_iteration + 1, settings))
+
+    def load(self, path: Path) -> XgbModel:
+        booster = xgb.Booster(model_file=str(path))
+        return XgbModel(booster, booster.num_boosted_rounds())
+
+
+def _dmatrix(x: Matrix, reference: xgb.QuantileDMatrix | None = None) -> xgb.QuantileDMatrix:
+    return xgb.QuantileDMatrix(
+        x.frame.select(x.names), label=x.y, enable_categorical=True, ref=reference
+    )

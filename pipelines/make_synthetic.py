@@ -1,0 +1,53 @@
+"""Write the embedded synthetic SLICE-3D data set in the Kaggle layout.
+
+python -m pipelines.make_synthetic --out DIR [--rows N] [--test-rows N] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from features import synthetic
+from features.errors import UserError
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.rows < 1:
+        raise UserError(f"--rows: expected a whole number >= 1, got {args.rows}")
+    if args.test_rows < 0:
+        raise UserError(f"--test-rows: expected a whole number >= 0, got {args.test_rows}")
+    if args.rows + args.test_rows > 9_000_000:
+        raise UserError("--rows plus --test-rows: expected at most 9,000,000 (7-digit isic_id)")
+    train, test = synthetic.generate(args.rows, args.test_rows, args.seed)
+    synthetic.write_kaggle_layout(train, test, args.out)
+    print(f"wrote {train.height} train and {test.height} test rows to {args.out}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.make_synthetic",
+        description="Write synthetic SLICE-3D train-metadata.csv, test-metadata.csv and "
+        "sample_submission.csv (Kaggle layout) into a folder.",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="folder to write into")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=synthetic.EMBEDDED_TRAIN_ROWS,
+        help="train rows (default %(default)s)",
+    )
+    parser.add_argument(
+        "--test-rows",
+        type=int,
+        default=synthetic.EMBEDDED_TEST_ROWS,
+        help="test rows from other patients, 0 for none (default %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,46 @@
+"""Score a test file with a finished run folder, offline: rebuild the features from the run's
+stored spec and average its saved models."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from features.io import check_sample_matches, read_sample_ids, read_test
+from models import artifacts
+from pipelines._cli import run_cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    run = artifacts.load_run(args.run)
+    test = read_test(args.test)
+    order = None
+    if args.sample is not None:
+        order = read_sample_ids(args.sample)
+        check_sample_matches(test, order, args.test, args.sample)
+    predictions = run.predict(test)
+    out = args.out or Path("submission.csv")
+    artifacts.write_csv(out, artifacts.submission_frame(predictions, order))
+    if args.predictions is not None:
+        artifacts.write_parquet(args.predictions, predictions)
+    print(f"scored {predictions.height} lesions with {args.run}: {out}", file=sys.stdout)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.predict", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--run", type=Path, required=True, help="a finished train_gbdt run folder")
+    parser.add_argument("--test", type=Path, required=True, help="test-metadata CSV or Parquet")
+    parser.add_argument("--sample", type=Path, help="sample_submission.csv: row order to follow")
+    parser.add_argument("--out", type=Path, help="submission CSV (default submission.csv)")
+    parser.add_argument("--predictions", type=Path,
+                        help="also write every model's score and the ensemble to this Parquet")  # fmt: skip
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))
