@@ -161,7 +161,8 @@ def _read_table(
     extra = [c for c in header if c not in known]
     if extra:
         log.warning("%s: ignoring unknown columns: %s", path, ", ".join(extra))
-    columns = list(dict.fromkeys(c for c in (*required, *optional) if c in header))
+    wanted = set(required) | set(optional)
+    columns = [c for c in schema.TRAIN_COLUMN_NAMES if c in wanted and c in header]
     dtypes = schema.schema_for(columns)
     # Every column is read as text and cast strictly, so a bad value can be named with its row.
     text = {c: pl.String for c in header}

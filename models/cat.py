@@ -97,7 +97,6 @@ class Cat:
                 **full,
                 "eval_metric": _IsicMetric(score),
                 "metric_period": settings.eval_every,
-                "hints": "skip_train~true",
                 "early_stopping_rounds": settings.early_stopping_rounds,
                 "use_best_model": False,
             }

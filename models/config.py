@@ -172,5 +172,9 @@ def _validate(config: Config, source: str) -> None:
         raise UserError(f"{source}: cv needs folds >= 2, repeats >= 1, inner_splits >= 2")
     if config.ensemble.method not in ("rank_mean",):
         raise UserError(f"{source}: ensemble.method '{config.ensemble.method}' is not known")
+    s = config.synthetic
+    if s.train_rows < 1 or s.test_rows < 0 or not 0 <= s.malignant_rate <= 1:
+        raise UserError(f"{source}: synthetic needs train_rows >= 1, test_rows >= 0 and "
+                        "malignant_rate in [0, 1]")  # fmt: skip
     if config.sampling.negatives_per_positive < 0:
         raise UserError(f"{source}: sampling.negatives_per_positive must be >= 0")

@@ -60,7 +60,16 @@ class Xgb:
             full,
             dtrain,
             num_boost_round=settings.max_rounds,
-            evals=[(_dmatrix(valid, reference=dtrain), "inner")],
+            # A plain DMatrix keeps XGBoost's prediction cache: a QuantileDMatrix here
+            # re-predicts every tree each round (three times slower).
+            evals=[
+                (
+                    xgb.DMatrix(
+                        valid.frame.select(valid.names), label=valid.y, enable_categorical=True
+                    ),
+                    "inner",
+                )
+            ],
             custom_metric=isic,
             maximize=True,
             early_stopping_rounds=settings.early_stopping_rounds,
@@ -73,7 +82,5 @@ class Xgb:
         return XgbModel(booster, booster.num_boosted_rounds())
 
 
-def _dmatrix(x: Matrix, reference: xgb.QuantileDMatrix | None = None) -> xgb.QuantileDMatrix:
-    return xgb.QuantileDMatrix(
-        x.frame.select(x.names), label=x.y, enable_categorical=True, ref=reference
-    )
+def _dmatrix(x: Matrix) -> xgb.QuantileDMatrix:
+    return xgb.QuantileDMatrix(x.frame.select(x.names), label=x.y, enable_categorical=True)

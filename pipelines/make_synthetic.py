@@ -10,6 +10,7 @@ from pathlib import Path
 
 from features import synthetic
 from features.errors import UserError
+from pipelines._cli import run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,4 +51,4 @@ def _parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_cli(main))

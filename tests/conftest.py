@@ -1,0 +1,67 @@
+"""Shared fixtures: the real SLICE-3D files (skipped where ../shared is absent), small synthetic
+frames, a fast config and one small trained run folder reused by several tests."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from features import synthetic
+from models.config import Config, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_DIR = REPO.parent / "shared" / "data" / "real"
+CHECK_RUN = REPO.parent / "shared" / "tools" / "check_run.py"
+
+
+@pytest.fixture(scope="session")
+def real_dir() -> Path:
+    if not REAL_DIR.is_dir():
+        pytest.skip(f"real SLICE-3D fixtures not found at {REAL_DIR}")
+    return REAL_DIR
+
+
+@pytest.fixture(scope="session")
+def small_data():
+    """20,000 train rows with 100 malignant, and 2,000 test rows."""
+    return synthetic.generate(20_000, 2_000, seed=7, malignant_rate=0.005)
+
+
+def fast_config(**overrides) -> Config:
+    """The default config made quick: few rounds, few bootstrap resamples, one thread."""
+    return load_config().replace(**tomllib.loads(FAST_TOML)).replace(**overrides)
+
+
+@pytest.fixture(scope="session")
+def small_data_dir(tmp_path_factory, small_data) -> Path:
+    folder = tmp_path_factory.mktemp("small_data")
+    synthetic.write_kaggle_layout(*small_data, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, small_data_dir) -> Path:
+    """One run of the main job on the small data, through its command-line entry point."""
+    from pipelines import train_gbdt
+
+    config = tmp_path_factory.mktemp("config") / "fast.toml"
+    config.write_text(FAST_TOML)
+    out = tmp_path_factory.mktemp("runs") / "run"
+    code = train_gbdt.main(["--data-dir", str(small_data_dir), "--out", str(out),
+                            "--config", str(config)])  # fmt: skip
+    assert code == 0
+    return out
+
+
+FAST_TOML = """
+[training]
+max_rounds = 60
+min_rounds = 10
+early_stopping_rounds = 20
+bootstrap_samples = 50
+threads = 1
+[models.cat]
+depth = 4
+"""
