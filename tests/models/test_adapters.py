@@ -1,0 +1,83 @@
+"""The three adapters behind one protocol: fit, early stopping, native save and load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from features.build import build_features, fit_spec
+from models.cv import fit_settings
+from models.gbdt import FitSettings, Matrix
+from models.metric import isic_pauc
+from models.registry import BOOSTERS, booster
+from tests.conftest import fast_config
+
+CONFIG = fast_config()
+
+
+@pytest.fixture(scope="module")
+def matrices(small_data):
+    train = small_data[0]
+    spec = fit_spec(train, CONFIG.features.families, CONFIG.features.categoricals)
+    built = build_features(train, spec)
+    y = built.frame["target"].to_numpy()
+    x = Matrix(built.frame, built.names, built.categorical, y)
+    patients = built.frame["patient_id"].to_numpy()
+    first = np.isin(patients, np.unique(patients)[::2])
+    return x.take(np.flatnonzero(first)), x.take(np.flatnonzero(~first))
+
+
+@pytest.mark.parametrize("name", sorted(BOOSTERS))
+def test_fit_predict_save_load_round_trip(name, matrices, tmp_path):
+    train, valid = matrices
+    settings = fit_settings(CONFIG)
+    model = booster(name)
+    fitted = model.fit(train, valid, CONFIG.models.params(name), 3, settings)
+    assert settings.min_rounds <= fitted.rounds <= settings.max_rounds
+    scores = fitted.predict(valid)
+    assert scores.shape == (valid.frame.height,)
+    assert np.all((scores >= 0) & (scores <= 1))
+    # Better than chance on the half it never saw (chance is 0.02).
+    assert isic_pauc(valid.y, scores) > 0.05
+    path = fitted.save(tmp_path / f"model{model.suffix}")
+    assert path.read_bytes()[:2] not in (b"\x80\x04", b"\x80\x05")  # not a pickle
+    loaded = model.load(path)
+    assert loaded.rounds == fitted.rounds
+    np.testing.assert_array_equal(loaded.predict(valid), scores)
+
+
+@pytest.mark.parametrize("name", sorted(BOOSTERS))
+def test_without_validation_boosts_exactly_max_rounds(name, matrices):
+    train, _ = matrices
+    settings = FitSettings(max_rounds=7, early_stopping_rounds=5, min_rounds=1, eval_every=1, threads=1)
+    fitted = booster(name).fit(train, None, CONFIG.models.params(name), 3, settings)
+    assert fitted.rounds == 7
+
+
+@pytest.mark.parametrize("name", sorted(BOOSTERS))
+def test_early_stopping_keeps_the_best_round_on_the_validation_score(name, matrices):
+    train, valid = matrices
+    settings = FitSettings(max_rounds=200, early_stopping_rounds=30, min_rounds=1, eval_every=1, threads=1)
+    fitted = booster(name).fit(train, valid, CONFIG.models.params(name), 3, settings)
+    # Refit exactly that many rounds; the chosen round scores at least as well on the
+    # validation rows as every round checked after it (that is what "best" means).
+    best = isic_pauc(valid.y, fitted.predict(valid))
+    later = FitSettings(max_rounds=min(200, fitted.rounds + 30), early_stopping_rounds=1,
+                        min_rounds=1, eval_every=1, threads=1)  # fmt: skip
+    longer = booster(name).fit(train, None, CONFIG.models.params(name), 3, later)
+    assert best >= isic_pauc(valid.y, longer.predict(valid)) - 1e-12
+
+
+def test_categorical_nulls_and_unseen_levels_are_scored(matrices):
+    import polars as pl
+
+    train, valid = matrices
+    settings = fit_settings(CONFIG)
+    nulls = Matrix(
+        valid.frame.with_columns(pl.lit(None).cast(valid.frame.schema[c]).alias(c)
+                                 for c in valid.categorical),
+        valid.names, valid.categorical, valid.y,
+    )  # fmt: skip
+    for name in BOOSTERS:
+        fitted = booster(name).fit(train, None, CONFIG.models.params(name), 3, settings)
+        assert np.isfinite(fitted.predict(nulls)).all()

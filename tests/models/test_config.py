@@ -1,0 +1,40 @@
+"""Config: defaults, partial overlays, and clear errors for unknown keys and wrong types."""
+
+from __future__ import annotations
+
+import pytest
+
+from features.errors import UserError
+from features.synthetic import EMBEDDED_TEST_ROWS, EMBEDDED_TRAIN_ROWS
+from models.config import load_config
+
+
+def test_overlay_changes_only_what_it_names(tmp_path):
+    overlay = tmp_path / "o.toml"
+    overlay.write_text("[cv]\nfolds = 3\n[models.lgbm]\nnum_leaves = 7\n")
+    default, changed = load_config(), load_config(overlay)
+    assert changed.cv.folds == 3 and changed.cv.inner_splits == default.cv.inner_splits
+    assert changed.models.lgbm["num_leaves"] == 7
+    assert changed.models.lgbm["learning_rate"] == default.models.lgbm["learning_rate"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[cv]\nfold = 3\n", "unknown config key 'cv.fold'"),
+        ("[cv]\nfolds = 'five'\n", "config key 'cv.folds' must be int"),
+        ("[models]\nnames = ['lgbm', 'rf']\n", "models.names has 'rf'"),
+        ("[cv\n", "not valid TOML"),
+    ],
+)
+def test_bad_overlays_are_user_errors(tmp_path, text, message):
+    overlay = tmp_path / "bad.toml"
+    overlay.write_text(text)
+    with pytest.raises(UserError, match=message):
+        load_config(overlay)
+
+
+def test_embedded_sizes_agree_with_the_generator_defaults():
+    synthetic = load_config().synthetic
+    assert (synthetic.train_rows, synthetic.test_rows) == (EMBEDDED_TRAIN_ROWS, EMBEDDED_TEST_ROWS)
+    assert round(synthetic.train_rows * synthetic.malignant_rate) >= 100
