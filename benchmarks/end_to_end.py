@@ -20,8 +20,8 @@ import platform
 import shlex
 import shutil
 import subprocess
-import tempfile
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,9 +61,19 @@ def main(argv: list[str] | None = None) -> int:
 
     py = sys.executable
     train_cmd = [py, "-m", "pipelines.train_gbdt", "--data-dir", str(data), "--out", str(run)]
-    recipe_cmd = [py, "-m", "benchmarks.recipe", "--data-dir", str(data),
-                  "--folds-file", str(run / "folds.csv"), "--out", str(recipe),
-                  "--seed", str(args.seed)]  # fmt: skip
+    recipe_cmd = [
+        py,
+        "-m",
+        "benchmarks.recipe",
+        "--data-dir",
+        str(data),
+        "--folds-file",
+        str(run / "folds.csv"),
+        "--out",
+        str(recipe),
+        "--seed",
+        str(args.seed),
+    ]
     _remove(run)
     _remove(recipe)
     train = _measure("train_gbdt", train_cmd, work)
@@ -76,16 +86,25 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("error: the recipe's out-of-fold rows or folds differ from train_gbdt's")
     y = joined["target"].to_numpy()
     diff = paired_bootstrap_diff(
-        y, joined["ensemble"].to_numpy(), joined["recipe"].to_numpy(),
-        joined["patient_id"], n_boot=BOOTSTRAP_SAMPLES, seed=args.seed,
-    )  # fmt: skip
+        y,
+        joined["ensemble"].to_numpy(),
+        joined["recipe"].to_numpy(),
+        joined["patient_id"],
+        n_boot=BOOTSTRAP_SAMPLES,
+        seed=args.seed,
+    )
     check = _check_predict(run, data / "test-metadata.csv", work) if args.test_rows else None
 
     table = _report(
-        args, train, base, joined, diff, check,
+        args,
+        train,
+        base,
+        joined,
+        diff,
+        check,
         ensemble=isic_pauc(y, joined["ensemble"].to_numpy()),
         recipe=isic_pauc(y, joined["recipe"].to_numpy()),
-    )  # fmt: skip
+    )
     print(table)
     _write_section(args.results, table)
     print(f"recorded in {args.results}")
@@ -100,10 +119,21 @@ def _ensure_data(data: Path, rows: int, test_rows: int, seed: int) -> None:
         return
     _remove(data)
     subprocess.run(
-        [sys.executable, "-m", "pipelines.make_synthetic", "--out", str(data),
-         "--rows", str(rows), "--test-rows", str(test_rows), "--seed", str(seed)],
+        [
+            sys.executable,
+            "-m",
+            "pipelines.make_synthetic",
+            "--out",
+            str(data),
+            "--rows",
+            str(rows),
+            "--test-rows",
+            str(test_rows),
+            "--seed",
+            str(seed),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     if not test_rows:  # make_synthetic writes a header-only test file the readers refuse
         for name in ("test-metadata.csv", "sample_submission.csv"):
             (data / name).unlink(missing_ok=True)
@@ -117,8 +147,9 @@ def _measure(name: str, command: list[str], work: Path) -> Measured:
     with open(log_path, "w") as log:
         code = subprocess.call(
             [sys.executable, "-c", _WRAPPER, str(stats_path), *command],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     if code != 0:
         tail = "".join(log_path.read_text().splitlines(keepends=True)[-20:])
         raise SystemExit(f"error: {name} exited with {code}; last lines of {log_path}:\n{tail}")
@@ -131,8 +162,17 @@ def _measure(name: str, command: list[str], work: Path) -> Measured:
 def _check_predict(run: Path, test: Path, work: Path) -> str:
     """Does pipelines.predict, from the saved run alone, give the run's own submission?"""
     out = work / "predict.csv"
-    command = [sys.executable, "-m", "pipelines.predict", "--run", str(run),
-               "--test", str(test), "--out", str(out)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "pipelines.predict",
+        "--run",
+        str(run),
+        "--test",
+        str(test),
+        "--out",
+        str(out),
+    ]
     timing = _measure("predict", command, work)
     saved, again = pl.read_csv(run / "submission.csv"), pl.read_csv(out)
     joined = saved.join(again, on="isic_id", how="full", suffix="_predict")
@@ -145,8 +185,16 @@ def _check_predict(run: Path, test: Path, work: Path) -> str:
     return f"{verdict} ({saved.height} rows, {order}; predict took {timing.seconds:.1f} s)"
 
 
-def _report(args, train: Measured, base: Measured, joined: pl.DataFrame, diff, check,
-            ensemble: float, recipe: float) -> str:  # fmt: skip
+def _report(
+    args,
+    train: Measured,
+    base: Measured,
+    joined: pl.DataFrame,
+    diff,
+    check,
+    ensemble: float,
+    recipe: float,
+) -> str:
     observed, low, high = diff
     n_pos, n_patients = int(joined["target"].sum()), joined["patient_id"].n_unique()
     command = shlex.join(["python", "-m", "benchmarks.end_to_end", *sys.argv[1:]])
@@ -224,10 +272,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rows", type=int, default=400_000, help="train rows (default 400000)")
     parser.add_argument("--test-rows", type=int, default=200_000, help="test rows (default 200000)")
     parser.add_argument("--seed", type=int, default=42, help="data seed (default 42)")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "tbp-gbdt-end-to-end",
-                        help="working folder for data and outputs (default %(default)s)")  # fmt: skip
-    parser.add_argument("--results", type=Path, default=Path("benchmarks/RESULTS.md"),
-                        help="markdown file to record the table in")  # fmt: skip
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "tbp-e2e",
+        help="folder for the data and outputs (default %(default)s)",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=Path("benchmarks/RESULTS.md"),
+        help="markdown file to record the table in",
+    )
     return parser
 
 

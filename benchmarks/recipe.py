@@ -37,8 +37,15 @@ ERR = 1e-5
 N_FOLDS = 5
 NEGATIVES_PER_POSITIVE = 100  # imblearn's RandomUnderSampler(sampling_strategy=0.01)
 RAW_NUMERIC = list(schema.NUMERIC_COLUMNS)
-ONE_HOT = ["sex", "anatom_site_general", "tbp_tile_type", "tbp_lv_location",
-           "tbp_lv_location_simple", "attribution", "combined_anatomical_site"]  # fmt: skip
+ONE_HOT = [
+    "sex",
+    "anatom_site_general",
+    "tbp_tile_type",
+    "tbp_lv_location",
+    "tbp_lv_location_simple",
+    "attribution",
+    "combined_anatomical_site",
+]
 
 
 def c(name: str) -> pl.Expr:
@@ -74,8 +81,10 @@ LESION_FEATURES: list[tuple[str, pl.Expr]] = [
     ("normalized_lesion_size", size / (age + ERR)),
     ("mean_hue_difference", (c("H") + c("Hext")) / 2),
     ("std_dev_contrast", ((c("deltaA") ** 2 + c("deltaB") ** 2 + c("deltaL") ** 2) / 3).sqrt()),
-    ("color_shape_composite_index",
-     (c("color_std_mean") + c("area_perim_ratio") + c("symm_2axis")) / 3),
+    (
+        "color_shape_composite_index",
+        (c("color_std_mean") + c("area_perim_ratio") + c("symm_2axis")) / 3,
+    ),
     ("lesion_orientation_3d", pl.arctan2(c("y"), c("x"))),
     ("overall_asymmetry", c("symm_2axis") + c("symm_2axis_angle")),
     ("color_variance_ratio", c("color_std_mean") / (c("stdLExt") + ERR)),
@@ -84,30 +93,63 @@ LESION_FEATURES: list[tuple[str, pl.Expr]] = [
     ("age_normalized_nevi_confidence", c("nevi_confidence") / (age + ERR)),
     ("color_asymmetry_index", c("radial_color_std_max") * c("symm_2axis")),
     ("volume_approximation_3d", c("areaMM2") * distance_3d),
-    ("color_range",
-     (c("L") - c("Lext")).abs() + (c("A") - c("Aext")).abs() + (c("B") - c("Bext")).abs()),
+    (
+        "color_range",
+        (c("L") - c("Lext")).abs() + (c("A") - c("Aext")).abs() + (c("B") - c("Bext")).abs(),
+    ),
     ("shape_color_consistency", c("eccentricity") * c("color_std_mean")),
-    ("border_length_ratio",
-     c("perimeterMM") / (2 * math.pi * (c("areaMM2") / math.pi).sqrt() + ERR)),
+    (
+        "border_length_ratio",
+        c("perimeterMM") / (2 * math.pi * (c("areaMM2") / math.pi).sqrt() + ERR),
+    ),
     ("age_size_symmetry_index", age * size * c("symm_2axis")),
-]  # fmt: skip
+]
 NEW_NUMERIC = [name for name, _ in LESION_FEATURES]
 
 LGBM_PARAMS = dict(
-    objective="binary", n_estimators=200, learning_rate=0.032, max_depth=4, num_leaves=103,
-    bagging_fraction=0.77, bagging_freq=1, colsample_bytree=0.83, feature_fraction_bynode=0.40,
-    min_data_in_leaf=85, scale_pos_weight=2.8, lambda_l1=0.08, lambda_l2=0.05, verbosity=-1,
-)  # fmt: skip
+    objective="binary",
+    n_estimators=200,
+    learning_rate=0.032,
+    max_depth=4,
+    num_leaves=103,
+    bagging_fraction=0.77,
+    bagging_freq=1,
+    colsample_bytree=0.83,
+    feature_fraction_bynode=0.40,
+    min_data_in_leaf=85,
+    scale_pos_weight=2.8,
+    lambda_l1=0.08,
+    lambda_l2=0.05,
+    verbosity=-1,
+)
 CAT_PARAMS = dict(
-    loss_function="Logloss", iterations=200, depth=7, learning_rate=0.069, l2_leaf_reg=6.2,
-    subsample=0.62, bootstrap_type="Bernoulli", scale_pos_weight=2.6, min_data_in_leaf=24,
-    verbose=False, allow_writing_files=False,
-)  # fmt: skip
+    loss_function="Logloss",
+    iterations=200,
+    depth=7,
+    learning_rate=0.069,
+    l2_leaf_reg=6.2,
+    subsample=0.62,
+    bootstrap_type="Bernoulli",
+    scale_pos_weight=2.6,
+    min_data_in_leaf=24,
+    verbose=False,
+    allow_writing_files=False,
+)
 XGB_PARAMS = dict(
-    tree_method="hist", n_estimators=200, learning_rate=0.085, max_depth=6, reg_lambda=8.9,
-    reg_alpha=0.68, subsample=0.60, colsample_bytree=0.85, colsample_bylevel=0.55,
-    colsample_bynode=0.50, scale_pos_weight=3.3, min_child_weight=5, verbosity=0,
-)  # fmt: skip
+    tree_method="hist",
+    n_estimators=200,
+    learning_rate=0.085,
+    max_depth=6,
+    reg_lambda=8.9,
+    reg_alpha=0.68,
+    subsample=0.60,
+    colsample_bytree=0.85,
+    colsample_bylevel=0.55,
+    colsample_bynode=0.50,
+    scale_pos_weight=3.3,
+    min_child_weight=5,
+    verbosity=0,
+)
 
 
 def add_features(frame: pl.DataFrame, medians: dict[str, float]) -> pl.DataFrame:
@@ -119,10 +161,12 @@ def add_features(frame: pl.DataFrame, medians: dict[str, float]) -> pl.DataFrame
             combined_anatomical_site=pl.col("anatom_site_general") + "_" + pl.col("tbp_lv_location")
         )
         .with_columns(
-            ((pl.col(col) - pl.col(col).mean().over("patient_id"))
-             / (pl.col(col).std().over("patient_id") + ERR)).alias(f"{col}_patient_norm")
+            (
+                (pl.col(col) - pl.col(col).mean().over("patient_id"))
+                / (pl.col(col).std().over("patient_id") + ERR)
+            ).alias(f"{col}_patient_norm")
             for col in RAW_NUMERIC + NEW_NUMERIC
-        )  # fmt: skip
+        )
         .with_columns(count_per_patient=pl.len().over("patient_id"))
     )
 
@@ -144,10 +188,13 @@ def feature_matrices(
     train = add_features(train, medians)
     levels = {col: train[col].drop_nulls().unique().sort().to_list() for col in ONE_HOT}
     train = one_hot(train, levels)
+    numeric = RAW_NUMERIC + NEW_NUMERIC
     names = (
-        RAW_NUMERIC + NEW_NUMERIC + [f"{col}_patient_norm" for col in RAW_NUMERIC + NEW_NUMERIC]
-        + ["count_per_patient"] + [f"{col}_{lv}" for col, col_lvs in levels.items() for lv in col_lvs]
-    )  # fmt: skip
+        numeric
+        + [f"{col}_patient_norm" for col in numeric]
+        + ["count_per_patient"]
+        + [f"{col}_{level}" for col, col_levels in levels.items() for level in col_levels]
+    )
     x_test = None
     if test is not None:
         x_test = one_hot(add_features(test, medians), levels).select(names).to_numpy()
@@ -171,8 +218,11 @@ def cross_validate(x, y, folds, x_test, seed: int, threads: int):
         train_idx, valid_idx = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
         for k, model in enumerate(make_models(derive_seed(seed, fold), threads)):
             # Each model has its own under-sampler, as each notebook pipeline did.
-            kept = train_idx[undersample_negatives(
-                y[train_idx], NEGATIVES_PER_POSITIVE, derive_seed(seed, fold, k))]  # fmt: skip
+            kept = train_idx[
+                undersample_negatives(
+                    y[train_idx], NEGATIVES_PER_POSITIVE, derive_seed(seed, fold, k)
+                )
+            ]
             model.fit(x[kept], y[kept])
             oof[valid_idx] += model.predict_proba(x[valid_idx])[:, 1] / 3
             if x_test is not None:
@@ -231,8 +281,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks.recipe", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--data-dir", type=Path, required=True, help="Kaggle layout folder")
-    parser.add_argument("--folds-file", type=Path, help="patient_id,fold CSV or Parquet "
-                        "(default: patient-grouped folds from --seed)")  # fmt: skip
+    parser.add_argument(
+        "--folds-file",
+        type=Path,
+        help="patient_id,fold CSV or Parquet (default: patient-grouped folds from --seed)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--threads", type=int, default=0, help="threads (default: all cores)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")

@@ -50,8 +50,10 @@ def registry(families: tuple[str, ...] | list[str]) -> list[Feature]:
     """Every feature of the enabled families, in build order."""
     unknown = [f for f in families if f not in FAMILIES]
     if unknown:
-        raise UserError(f"config features.families: unknown family '{unknown[0]}'; "
-                        f"expected some of {', '.join(FAMILIES)}")  # fmt: skip
+        raise UserError(
+            f"config features.families: unknown family '{unknown[0]}'; "
+            f"expected some of {', '.join(FAMILIES)}"
+        )
     features = [
         Feature(name, RAW_FAMILY, pl.col(name), f"The TBP measurement {name} as recorded.")
         for name in schema.NUMERIC_COLUMNS
@@ -91,8 +93,11 @@ def build_features(frame: pl.DataFrame, spec: FeatureSpec) -> Built:
     categorical = [*spec.categoricals, *(f.name for f in derived_categorical)]
     plan = (
         frame.lazy()
-        .with_columns(f.expr.alias(f.name) for f in (*stage_one, *derived_categorical)
-                      if f.family != RAW_FAMILY)  # fmt: skip
+        .with_columns(
+            f.expr.alias(f.name)
+            for f in (*stage_one, *derived_categorical)
+            if f.family != RAW_FAMILY
+        )
         .with_columns(f.expr.alias(f.name) for f in stage_two)
         .select(
             *keys,

@@ -63,7 +63,9 @@ def read_train(path: Path) -> pl.DataFrame:
     required = (*schema.TEST_COLUMN_NAMES, "target")
     frame = _read_table(Path(path), required, optional=schema.TRAIN_ONLY_COLUMNS)
     _check_ids(frame, path)
-    bad = frame.with_row_index("_row").filter(~pl.col("target").is_in([0, 1]) | pl.col("target").is_null())
+    bad = frame.with_row_index("_row").filter(
+        ~pl.col("target").is_in([0, 1]) | pl.col("target").is_null()
+    )
     if bad.height:
         row = bad.row(0, named=True)
         raise UserError(
@@ -79,7 +81,9 @@ def read_test(path: Path) -> pl.DataFrame:
     header = _header(path)
     leaked = [c for c in header if c in schema.TRAIN_ONLY_COLUMNS]
     if leaked:
-        log.warning("%s: dropping train-only columns from the test file: %s", path, ", ".join(leaked))
+        log.warning(
+            "%s: dropping train-only columns from the test file: %s", path, ", ".join(leaked)
+        )
     frame = _read_table(path, schema.TEST_COLUMN_NAMES, optional=(), ignore=leaked)
     _check_ids(frame, path)
     return frame
@@ -226,7 +230,9 @@ def _check_ids(frame: pl.DataFrame, path: Path) -> None:
     if duplicated.len():
         value = frame["isic_id"][duplicated[0]]
         rows = ", ".join(str(i + 1) for i in duplicated[:2])
-        raise UserError(f"{path}: column 'isic_id': {value!r} appears more than once (data rows {rows})")
+        raise UserError(
+            f"{path}: column 'isic_id': {value!r} appears more than once (data rows {rows})"
+        )
 
 
 def _warn_repeated_columns(frame: pl.DataFrame, path: Path) -> None:
@@ -242,8 +248,10 @@ def _warn_repeated_columns(frame: pl.DataFrame, path: Path) -> None:
                 if frame[first].equals(frame[second]):
                     log.warning(
                         "%s: column '%s' merely repeats column '%s'; its values are suspect",
-                        path, second, first,
-                    )  # fmt: skip
+                        path,
+                        second,
+                        first,
+                    )
 
 
 def _first_line(error: Exception) -> str:

@@ -30,7 +30,13 @@ class Column:
 
 
 SEX_LEVELS = ("female", "male")
-SITE_LEVELS = ("anterior torso", "head/neck", "lower extremity", "posterior torso", "upper extremity")
+SITE_LEVELS = (
+    "anterior torso",
+    "head/neck",
+    "lower extremity",
+    "posterior torso",
+    "upper extremity",
+)
 TILE_TYPE_LEVELS = ("3D: XP", "3D: white")
 LOCATION_LEVELS = (
     "Head & Neck",

@@ -112,7 +112,7 @@ _HOSPITALS = {
     _A[0]: (28_665, 33, "CC-0"),  # ACEMID MIA
     _A[6]: (12_640, 14, "CC-BY-NC"),  # ViDIR Vienna
     _A[2]: (7_976, 6, "CC-BY"),  # University of Athens
-}  # fmt: skip
+}
 # Hospitals calibrate their cameras differently: a small lightness offset and XP share each.
 _HOSPITAL_L_SHIFT = np.array([0.0, 2.0, -2.5, 1.5, -1.0, 3.0, -2.0])
 _HOSPITAL_XP = np.array([0.60, 0.85, 0.80, 0.75, 0.70, 0.75, 0.65])
@@ -139,12 +139,16 @@ _LOCATIONS = {
     "Torso Front Bottom Half": ("Torso Front", "anterior torso", 24_360, 0, 1000, -20, 120, 80, 60),
     "Torso Front": ("Torso Front", "anterior torso", 60, 0, 1200, -30, 120, 150, 60),
     "Unknown": ("Unknown", None, 5_756, 0, 1100, 50, 200, 400, 100),
-}  # fmt: skip
+}
 # Malignant share of rows by anatom_site_general (missing site: the overall rate).
 _SITE_MALIGNANT_RATE = {
-    "head/neck": 0.00648, "anterior torso": 0.00093, "posterior torso": 0.00084,
-    "upper extremity": 0.00081, "lower extremity": 0.00071, None: 0.00098,
-}  # fmt: skip
+    "head/neck": 0.00648,
+    "anterior torso": 0.00093,
+    "posterior torso": 0.00084,
+    "upper extremity": 0.00081,
+    "lower extremity": 0.00071,
+    None: 0.00098,
+}
 # Malignant lesions per malignant patient: 1 for 193 patients, 2 for 35, ... up to 14.
 _MALIGNANT_PER_PATIENT = {1: 193, 2: 35, 3: 18, 4: 6, 5: 2, 6: 1, 7: 1, 8: 1, 10: 1, 14: 1}
 _MISSING = {"sex": 0.0287, "anatom_site_general": 0.0144, "age_approx": 0.0070}
@@ -171,7 +175,7 @@ _DIAGNOSES = (
     (f"{_MEL} Invasive", 8, 2),
     (f"{_MEL} Invasive::Melanoma Invasive, Superficial spreading", 5, 2),
     (f"{_MEL} Invasive::Melanoma Invasive, Associated with a nevus", 3, 2),
-)  # fmt: skip
+)
 _BENIGN_DETAILED = (
     "Benign::Benign melanocytic proliferations::Nevus",
     "Benign::Benign melanocytic proliferations::Nevus::Nevus, Junctional",
@@ -288,9 +292,13 @@ def _measurements(rng, pidx, patients, rows, malignant) -> pl.DataFrame:
         site_of_loc[loc] == "posterior torso", 0.05, 0
     )
     log_minor = (
-        np.log(1.85) + per["size"] + site_size + 0.16 * z() + rng.exponential(0.14, n)
+        np.log(1.85)
+        + per["size"]
+        + site_size
+        + 0.16 * z()
+        + rng.exponential(0.14, n)
         + 0.5 * size_u
-    )  # fmt: skip
+    )
     minor = np.exp(log_minor)
     ratio = 1.0 + np.exp(np.log(0.577) + 0.55 * z() - 0.1 * u)
     major = minor * ratio

@@ -10,7 +10,9 @@ import numpy as np
 def percentile_against(reference: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Share of `reference` scores at or below each score, in [0, 1]."""
     ordered = np.sort(np.asarray(reference, dtype=np.float64))
-    return np.searchsorted(ordered, np.asarray(scores, dtype=np.float64), side="right") / ordered.size
+    return (
+        np.searchsorted(ordered, np.asarray(scores, dtype=np.float64), side="right") / ordered.size
+    )
 
 
 def rank_mean(scores: dict[str, np.ndarray], references: dict[str, np.ndarray]) -> np.ndarray:

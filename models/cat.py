@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 from catboost import CatBoost, Pool
 
-from models.gbdt import EveryKScore, FitSettings, Matrix, best_rounds
+from models.gbdt import EveryKScore, FitSettings, Matrix, choose_rounds
 
 MISSING_LEVEL = "<missing>"
 FIXED_PARAMS = {
@@ -24,10 +24,11 @@ FIXED_PARAMS = {
 
 def to_pool(x: Matrix) -> Pool:
     frame = x.frame.select(
-        pl.col(name).cast(pl.String).fill_null(MISSING_LEVEL) if name in x.categorical
+        pl.col(name).cast(pl.String).fill_null(MISSING_LEVEL)
+        if name in x.categorical
         else pl.col(name)
         for name in x.names
-    )  # fmt: skip
+    )
     return Pool(frame, label=x.y, cat_features=x.categorical)
 
 
@@ -37,13 +38,12 @@ class CatModel:
     rounds: int
 
     def predict(self, x: Matrix) -> np.ndarray:
-        return self.model.predict(to_pool(x), prediction_type="Probability", ntree_end=self.rounds)[
-            :, 1
-        ]
+        trees = min(self.rounds, self.model.tree_count_)
+        return self.model.predict(to_pool(x), prediction_type="Probability", ntree_end=trees)[:, 1]
 
     def save(self, path: Path) -> Path:
         model = self.model.copy()
-        model.shrink(ntree_end=self.rounds)
+        model.shrink(ntree_end=min(self.rounds, model.tree_count_))
         model.save_model(str(path), format="cbm")
         return path
 
@@ -92,17 +92,21 @@ class Cat:
         # With early stopping on, CatBoost calls the metric every round whatever metric_period
         # says, so the score itself skips rounds.
         score = EveryKScore(valid.y, settings.eval_every)
+        metric = _IsicMetric(score)
         model = CatBoost(
             {
                 **full,
-                "eval_metric": _IsicMetric(score),
+                "eval_metric": metric,
                 "metric_period": settings.eval_every,
                 "early_stopping_rounds": settings.early_stopping_rounds,
                 "use_best_model": False,
             }
         )
         model.fit(to_pool(train), eval_set=to_pool(valid))
-        return CatModel(model, best_rounds(model.get_best_iteration() + 1, settings))
+        # CatBoost copies the metric object, so its curve is read back from the model.
+        every_round = model.get_evals_result()["validation"][type(metric).__name__]
+        rounds, values = score.evaluated(every_round)
+        return CatModel(model, choose_rounds(rounds, values, score.k, settings))
 
     def load(self, path: Path) -> CatModel:
         model = CatBoost()

@@ -48,6 +48,7 @@ class TrainingConfig:
     early_stopping_rounds: int
     min_rounds: int
     eval_every: int
+    smoothing_rounds: int
     bootstrap_samples: int
 
     @property
@@ -154,9 +155,7 @@ def _check_type(value: Any, hint: Any, source: str, key: str) -> Any:
     if origin is int and isinstance(value, bool):
         raise UserError(f"{source}: config key '{key}' must be an integer, got {value!r}")
     if origin in (int, float, str, list, dict) and not isinstance(value, origin):
-        raise UserError(
-            f"{source}: config key '{key}' must be {origin.__name__}, got {value!r}"
-        )
+        raise UserError(f"{source}: config key '{key}' must be {origin.__name__}, got {value!r}")
     return value
 
 
@@ -174,7 +173,9 @@ def _validate(config: Config, source: str) -> None:
         raise UserError(f"{source}: ensemble.method '{config.ensemble.method}' is not known")
     s = config.synthetic
     if s.train_rows < 1 or s.test_rows < 0 or not 0 <= s.malignant_rate <= 1:
-        raise UserError(f"{source}: synthetic needs train_rows >= 1, test_rows >= 0 and "
-                        "malignant_rate in [0, 1]")  # fmt: skip
+        raise UserError(
+            f"{source}: synthetic needs train_rows >= 1, test_rows >= 0 and "
+            "malignant_rate in [0, 1]"
+        )
     if config.sampling.negatives_per_positive < 0:
         raise UserError(f"{source}: sampling.negatives_per_positive must be >= 0")

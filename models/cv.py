@@ -8,6 +8,7 @@ the model is then refitted on the whole (under-sampled) training fold with that 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
@@ -56,6 +57,7 @@ def fit_settings(config: Config) -> FitSettings:
         early_stopping_rounds=t.early_stopping_rounds,
         min_rounds=t.min_rounds,
         eval_every=t.eval_every,
+        smoothing_rounds=t.smoothing_rounds,
         threads=t.n_threads,
     )
 
@@ -108,13 +110,7 @@ def fit_one(
     ratio = config.sampling.negatives_per_positive
     sampled = inner_train[undersample_negatives(y[inner_train], ratio, seed)]
     chooser = model.fit(x.take(sampled), x.take(inner_valid), params, seed, settings)
-    refit_settings = FitSettings(
-        max_rounds=chooser.rounds,
-        early_stopping_rounds=settings.early_stopping_rounds,
-        min_rounds=settings.min_rounds,
-        eval_every=settings.eval_every,
-        threads=settings.threads,
-    )
+    refit_settings = dataclasses.replace(settings, max_rounds=chooser.rounds)
     sampled = train_rows[undersample_negatives(y[train_rows], ratio, seed + 1)]
     return model.fit(x.take(sampled), None, params, seed, refit_settings)
 

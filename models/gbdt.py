@@ -40,11 +40,14 @@ class FitSettings:
     early_stopping_rounds: int
     min_rounds: int
     eval_every: int
+    smoothing_rounds: int
     threads: int
 
 
 class Fitted(Protocol):
-    rounds: int  # boosting rounds used at prediction time
+    # Boosting rounds kept. After early stopping it is the choice for a refit, which the
+    # bounds may put beyond the trees actually grown; prediction then uses them all.
+    rounds: int
 
     def predict(self, x: Matrix) -> np.ndarray: ...
 
@@ -72,22 +75,55 @@ class Booster(Protocol):
 
 class EveryKScore:
     """The ISIC score of the inner validation rows, computed every `k` rounds and repeated in
-    between: a stale value never counts as an improvement, so early stopping still measures
-    its patience in rounds while the score is computed k times less often."""
+    between: a stale value never counts as an improvement, so the library's early stopping
+    still measures its patience in rounds while the score is computed k times less often.
+
+    It also records the curve, so the kept round can be chosen on a smoothed curve: with a few
+    dozen positives in the inner split the raw curve is flat and noisy, and its single highest
+    point lands almost anywhere on the plateau."""
 
     def __init__(self, y: np.ndarray, k: int):
         self.y = np.asarray(y)
         self.k = max(1, k)
         self.calls = 0
         self.last = -np.inf
+        self.rounds: list[int] = []
+        self.values: list[float] = []
 
     def __call__(self, scores: np.ndarray) -> float:
         if self.calls % self.k == 0:
             self.last = isic_pauc(self.y, scores)
+            self.rounds.append(self.calls + 1)
+            self.values.append(self.last)
         self.calls += 1
         return self.last
 
+    def best_rounds(self, settings: FitSettings) -> int:
+        return choose_rounds(self.rounds, self.values, self.k, settings)
 
-def best_rounds(best_iteration: int, settings: FitSettings) -> int:
-    """Rounds to keep: the early-stopping choice, never fewer than the configured floor."""
-    return int(min(settings.max_rounds, max(best_iteration, settings.min_rounds)))
+    def evaluated(self, every_round: list[float]) -> tuple[list[int], list[float]]:
+        """The points where a score was computed, from a library's per-round record of it."""
+        rounds = list(range(1, len(every_round) + 1, self.k))
+        return rounds, [every_round[r - 1] for r in rounds]
+
+
+def choose_rounds(rounds: list[int], values: list[float], k: int, settings: FitSettings) -> int:
+    """The round where the score curve, smoothed over `settings.smoothing_rounds`, peaks,
+    clamped to [min_rounds, max_rounds]."""
+    if not values:
+        return settings.min_rounds
+    width = min(len(values), max(1, settings.smoothing_rounds // max(1, k)))
+    smoothed = _moving_average(np.asarray(values, dtype=float), width)
+    return clamp_rounds(rounds[int(np.argmax(smoothed))], settings)
+
+
+def clamp_rounds(rounds: int, settings: FitSettings) -> int:
+    return int(min(settings.max_rounds, max(rounds, settings.min_rounds)))
+
+
+def _moving_average(values: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average that shrinks its window at the ends (no padding bias)."""
+    kernel = np.ones(width)
+    total = np.convolve(values, kernel, mode="same")
+    count = np.convolve(np.ones_like(values), kernel, mode="same")
+    return total / count

@@ -11,7 +11,7 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from models.gbdt import EveryKScore, FitSettings, Matrix, best_rounds
+from models.gbdt import EveryKScore, FitSettings, Matrix
 
 FIXED_PARAMS = {
     "objective": "binary",
@@ -72,8 +72,10 @@ class Lgbm:
             valid_sets=[self._dataset(valid, reference=dataset)],
             feval=isic,
             callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
+            # Keep every tree: the kept round comes from the smoothed curve, not LightGBM's pick.
+            keep_training_booster=True,
         )
-        return LgbmModel(booster, best_rounds(booster.best_iteration, settings))
+        return LgbmModel(booster, score.best_rounds(settings))
 
     def load(self, path: Path) -> LgbmModel:
         booster = lgb.Booster(model_file=str(path))

@@ -17,7 +17,9 @@ class Progress:
         self.total = total
         self.done = 0
         self.label = label
-        self.bar = tqdm(total=total, desc=label, unit="fit", leave=False) if _on_terminal() else None
+        self.bar = (
+            tqdm(total=total, desc=label, unit="fit", leave=False) if _on_terminal() else None
+        )
 
     def step(self, message: str) -> None:
         self.done += 1

@@ -26,8 +26,10 @@ def undersample_negatives(y: np.ndarray, negatives_per_positive: float, seed: in
         if negatives_per_positive > 0:
             log.info(
                 "no under-sampling: %d negatives, fewer than the %g per positive asked (%d)",
-                negatives.size, negatives_per_positive, wanted,
-            )  # fmt: skip
+                negatives.size,
+                negatives_per_positive,
+                wanted,
+            )
         return np.arange(y.size)
     rng = np.random.default_rng(seed)
     kept = rng.choice(negatives, size=wanted, replace=False)

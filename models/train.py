@@ -44,14 +44,24 @@ def train(dataset: Dataset, config: Config, run_dir: Path, inputs: dict[str, Any
     patients = built.frame["patient_id"].to_numpy()
     log.info(
         "training on %d lesions, %d malignant, %d patients, %d features",
-        y.size, int(y.sum()), len(set(patients)), len(built.names),
-    )  # fmt: skip
-    result = cross_validate(Matrix(built.frame, built.names, built.categorical, y), patients, config)
+        y.size,
+        int(y.sum()),
+        len(set(patients)),
+        len(built.names),
+    )
+    result = cross_validate(
+        Matrix(built.frame, built.names, built.categorical, y), patients, config
+    )
     model_entries = [
-        {"model": m.model, "repeat": m.repeat, "fold": m.fold, "seed": m.seed,
-         **artifacts.save_model(partial, m.stem, m.model, m.fitted)}
+        {
+            "model": m.model,
+            "repeat": m.repeat,
+            "fold": m.fold,
+            "seed": m.seed,
+            **artifacts.save_model(partial, m.stem, m.model, m.fitted),
+        }
         for m in result.models
-    ]  # fmt: skip
+    ]
     oof = _oof_frame(built.frame, result)
     artifacts.write_parquet(partial / artifacts.OOF, oof)
     artifacts.write_csv(partial / artifacts.FOLDS, _folds_frame(built.frame, result))
@@ -107,13 +117,16 @@ def _metrics(oof: pl.DataFrame, result: CVResult, config: Config) -> dict[str, A
     ]
     for scores in by_repeat:
         scores[ENSEMBLE] = rank_mean({n: scores[n] for n in names}, {n: scores[n] for n in names})
-    metrics: dict[str, Any] = {key: {} for key in
-                               ("oof_pauc", "oof_pauc_ci", "oof_top15", "fold_pauc", "repeat_pauc")}  # fmt: skip
+    metrics: dict[str, Any] = {
+        key: {} for key in ("oof_pauc", "oof_pauc_ci", "oof_top15", "fold_pauc", "repeat_pauc")
+    }
     for name in [*names, ENSEMBLE]:
         scores = oof[name].to_numpy()
         metrics["oof_pauc"][name] = isic_pauc(y, scores)
         metrics["oof_pauc_ci"][name] = list(
-            patient_bootstrap_ci(y, scores, patients, config.training.bootstrap_samples, config.seed)
+            patient_bootstrap_ci(
+                y, scores, patients, config.training.bootstrap_samples, config.seed
+            )
         )
         metrics["oof_top15"][name] = top15_retrieval(y, scores, patients)
         metrics["fold_pauc"][name] = [

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
-from models.gbdt import EveryKScore, FitSettings, Matrix, best_rounds
+from models.gbdt import EveryKScore, FitSettings, Matrix
 
 FIXED_PARAMS = {
     "objective": "binary:logistic",
@@ -27,10 +27,11 @@ class XgbModel:
 
     def predict(self, x: Matrix) -> np.ndarray:
         matrix = xgb.DMatrix(x.frame.select(x.names), enable_categorical=True)
-        return self.booster.predict(matrix, iteration_range=(0, self.rounds))
+        trees = min(self.rounds, self.booster.num_boosted_rounds())
+        return self.booster.predict(matrix, iteration_range=(0, trees))
 
     def save(self, path: Path) -> Path:
-        self.booster[: self.rounds].save_model(str(path))
+        self.booster[: min(self.rounds, self.booster.num_boosted_rounds())].save_model(str(path))
         return path
 
 
@@ -47,7 +48,7 @@ class Xgb:
         settings: FitSettings,
     ) -> XgbModel:
         full = {**params, **FIXED_PARAMS, "seed": seed, "nthread": settings.threads}
-        dtrain = _dmatrix(train)
+        dtrain = _dmatrix(train, max_bin=int(full.get("max_bin", 256)))
         if valid is None:
             booster = xgb.train(full, dtrain, num_boost_round=settings.max_rounds)
             return XgbModel(booster, settings.max_rounds)
@@ -75,12 +76,15 @@ class Xgb:
             early_stopping_rounds=settings.early_stopping_rounds,
             verbose_eval=False,
         )
-        return XgbModel(booster, best_rounds(booster.best_iteration + 1, settings))
+        return XgbModel(booster, score.best_rounds(settings))
 
     def load(self, path: Path) -> XgbModel:
         booster = xgb.Booster(model_file=str(path))
         return XgbModel(booster, booster.num_boosted_rounds())
 
 
-def _dmatrix(x: Matrix) -> xgb.QuantileDMatrix:
-    return xgb.QuantileDMatrix(x.frame.select(x.names), label=x.y, enable_categorical=True)
+def _dmatrix(x: Matrix, max_bin: int) -> xgb.QuantileDMatrix:
+    # The quantile sketch must use the booster's own bin count.
+    return xgb.QuantileDMatrix(
+        x.frame.select(x.names), label=x.y, enable_categorical=True, max_bin=max_bin
+    )

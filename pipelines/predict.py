@@ -37,8 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--test", type=Path, required=True, help="test-metadata CSV or Parquet")
     parser.add_argument("--sample", type=Path, help="sample_submission.csv: row order to follow")
     parser.add_argument("--out", type=Path, help="submission CSV (default submission.csv)")
-    parser.add_argument("--predictions", type=Path,
-                        help="also write every model's score and the ensemble to this Parquet")  # fmt: skip
+    parser.add_argument(
+        "--predictions",
+        type=Path,
+        help="also write every model's score and the ensemble to this Parquet",
+    )
     return parser
 
 

@@ -35,8 +35,14 @@ def main(argv: list[str] | None = None) -> int:
             s.train_rows, s.test_rows, config.seed, s.malignant_rate
         )
         dataset = Dataset(train_frame, test_frame if test_frame.height else None)
-        inputs = {"embedded_synthetic": {"train_rows": s.train_rows, "test_rows": s.test_rows,
-                                         "malignant_rate": s.malignant_rate, "seed": config.seed}}  # fmt: skip
+        inputs = {
+            "embedded_synthetic": {
+                "train_rows": s.train_rows,
+                "test_rows": s.test_rows,
+                "malignant_rate": s.malignant_rate,
+                "seed": config.seed,
+            }
+        }
     else:
         dataset = read_dataset(args.data_dir)
         inputs = {"files": dataset.files, "sha256": dataset.hashes}
@@ -79,8 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipelines.train_gbdt", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--data-dir", type=Path, help="Kaggle layout: train-metadata.csv "
-                        "(required), test-metadata.csv, sample_submission.csv; .parquet twins win")  # fmt: skip
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="Kaggle layout: train-metadata.csv "
+        "(required), test-metadata.csv, sample_submission.csv; .parquet twins win",
+    )
     parser.add_argument("--out", type=Path, help="run folder (default runs/<UTC time>)")
     parser.add_argument("--config", type=Path, help="partial TOML overlay on configs/default.toml")
     parser.add_argument("--models", help="comma list of lgbm,xgb,cat (default: the config's)")

@@ -49,8 +49,9 @@ def trained_run(tmp_path_factory, small_data_dir) -> Path:
     config = tmp_path_factory.mktemp("config") / "fast.toml"
     config.write_text(FAST_TOML)
     out = tmp_path_factory.mktemp("runs") / "run"
-    code = train_gbdt.main(["--data-dir", str(small_data_dir), "--out", str(out),
-                            "--config", str(config)])  # fmt: skip
+    code = train_gbdt.main(
+        ["--data-dir", str(small_data_dir), "--out", str(out), "--config", str(config)]
+    )
     assert code == 0
     return out
 

@@ -42,8 +42,10 @@ def test_registry_names_unique_and_documented():
 def test_no_train_only_column_reaches_the_features(train, built):
     leaks = set(schema.TRAIN_ONLY_COLUMNS) & set(built.names)
     assert not leaks
-    assert not any(name.startswith(("target", "lesion_id", "iddx", "mel_", "tbp_lv_dnn"))
-                   for name in built.names)  # fmt: skip
+    assert not any(
+        name.startswith(("target", "lesion_id", "iddx", "mel_", "tbp_lv_dnn"))
+        for name in built.names
+    )
     # Scrambling every train-only column changes no feature value.
     rng = np.random.default_rng(0)
     scrambled = train.with_columns(

@@ -95,18 +95,34 @@ def test_extra_columns_ignored_and_train_only_dropped_from_test(tmp_path, train_
     ("change", "message"),
     [
         (lambda f: f.drop("tbp_lv_H"), "required column 'tbp_lv_H' is missing"),
-        (lambda f: f.with_columns(pl.col("isic_id").shift(1, fill_value="ISIC_X")),
-         None),  # fine: a shift keeps ids unique
-        (lambda f: f.with_columns(isic_id=pl.lit("ISIC_0000001")),
-         "column 'isic_id': 'ISIC_0000001' appears more than once (data rows 1, 2)"),
-        (lambda f: f.with_columns(pl.when(pl.int_range(pl.len()) == 3).then(None)
-                                  .otherwise(pl.col("patient_id")).alias("patient_id")),
-         "column 'patient_id', data row 4: value is missing"),
-        (lambda f: f.with_columns(pl.when(pl.int_range(pl.len()) == 5).then(2)
-                                  .otherwise(pl.col("target")).alias("target")),
-         "column 'target', data row 6: expected 0 or 1, got 2"),
+        (
+            lambda f: f.with_columns(pl.col("isic_id").shift(1, fill_value="ISIC_X")),
+            None,
+        ),  # fine: a shift keeps ids unique
+        (
+            lambda f: f.with_columns(isic_id=pl.lit("ISIC_0000001")),
+            "column 'isic_id': 'ISIC_0000001' appears more than once (data rows 1, 2)",
+        ),
+        (
+            lambda f: f.with_columns(
+                pl.when(pl.int_range(pl.len()) == 3)
+                .then(None)
+                .otherwise(pl.col("patient_id"))
+                .alias("patient_id")
+            ),
+            "column 'patient_id', data row 4: value is missing",
+        ),
+        (
+            lambda f: f.with_columns(
+                pl.when(pl.int_range(pl.len()) == 5)
+                .then(2)
+                .otherwise(pl.col("target"))
+                .alias("target")
+            ),
+            "column 'target', data row 6: expected 0 or 1, got 2",
+        ),
     ],
-)  # fmt: skip
+)
 def test_user_errors_name_the_file_and_column(tmp_path, train_frame, change, message):
     path = _write(tmp_path, change(train_frame))
     if message is None:
@@ -150,6 +166,9 @@ def test_sample_submission_must_match_test_ids(tmp_path, small_data):
     _write(tmp_path, test.head(10), "test-metadata.csv")
     sample = test.head(9).select("isic_id", target=pl.lit(0.3))
     _write(tmp_path, sample, "sample_submission.csv")
-    with pytest.raises(UserError, match=r"sample_submission.csv: isic_id set does not match .*"
-                                        r"test id .* is not in it"):  # fmt: skip
+    with pytest.raises(
+        UserError,
+        match=r"sample_submission.csv: isic_id set does not match .*"
+        r"test id .* is not in it",
+    ):
         io.read_dataset(tmp_path)

@@ -49,7 +49,14 @@ def test_fit_predict_save_load_round_trip(name, matrices, tmp_path):
 @pytest.mark.parametrize("name", sorted(BOOSTERS))
 def test_without_validation_boosts_exactly_max_rounds(name, matrices):
     train, _ = matrices
-    settings = FitSettings(max_rounds=7, early_stopping_rounds=5, min_rounds=1, eval_every=1, threads=1)
+    settings = FitSettings(
+        max_rounds=7,
+        early_stopping_rounds=5,
+        min_rounds=1,
+        eval_every=1,
+        smoothing_rounds=1,
+        threads=1,
+    )
     fitted = booster(name).fit(train, None, CONFIG.models.params(name), 3, settings)
     assert fitted.rounds == 7
 
@@ -57,13 +64,26 @@ def test_without_validation_boosts_exactly_max_rounds(name, matrices):
 @pytest.mark.parametrize("name", sorted(BOOSTERS))
 def test_early_stopping_keeps_the_best_round_on_the_validation_score(name, matrices):
     train, valid = matrices
-    settings = FitSettings(max_rounds=200, early_stopping_rounds=30, min_rounds=1, eval_every=1, threads=1)
+    settings = FitSettings(
+        max_rounds=200,
+        early_stopping_rounds=30,
+        min_rounds=1,
+        eval_every=1,
+        smoothing_rounds=1,
+        threads=1,
+    )
     fitted = booster(name).fit(train, valid, CONFIG.models.params(name), 3, settings)
     # Refit exactly that many rounds; the chosen round scores at least as well on the
     # validation rows as every round checked after it (that is what "best" means).
     best = isic_pauc(valid.y, fitted.predict(valid))
-    later = FitSettings(max_rounds=min(200, fitted.rounds + 30), early_stopping_rounds=1,
-                        min_rounds=1, eval_every=1, threads=1)  # fmt: skip
+    later = FitSettings(
+        max_rounds=min(200, fitted.rounds + 30),
+        early_stopping_rounds=1,
+        min_rounds=1,
+        eval_every=1,
+        smoothing_rounds=1,
+        threads=1,
+    )
     longer = booster(name).fit(train, None, CONFIG.models.params(name), 3, later)
     assert best >= isic_pauc(valid.y, longer.predict(valid)) - 1e-12
 
@@ -74,10 +94,43 @@ def test_categorical_nulls_and_unseen_levels_are_scored(matrices):
     train, valid = matrices
     settings = fit_settings(CONFIG)
     nulls = Matrix(
-        valid.frame.with_columns(pl.lit(None).cast(valid.frame.schema[c]).alias(c)
-                                 for c in valid.categorical),
-        valid.names, valid.categorical, valid.y,
-    )  # fmt: skip
+        valid.frame.with_columns(
+            pl.lit(None).cast(valid.frame.schema[c]).alias(c) for c in valid.categorical
+        ),
+        valid.names,
+        valid.categorical,
+        valid.y,
+    )
     for name in BOOSTERS:
         fitted = booster(name).fit(train, None, CONFIG.models.params(name), 3, settings)
         assert np.isfinite(fitted.predict(nulls)).all()
+
+
+def test_kept_round_is_the_peak_of_the_smoothed_curve():
+    from models.gbdt import EveryKScore
+
+    settings = FitSettings(
+        max_rounds=100,
+        early_stopping_rounds=10,
+        min_rounds=1,
+        eval_every=1,
+        smoothing_rounds=3,
+        threads=1,
+    )
+    score = EveryKScore(np.array([0, 1]), k=1)
+    # A lone spike at round 2 loses to the broad plateau around round 6.
+    score.rounds = [1, 2, 3, 4, 5, 6, 7, 8]
+    score.values = [0.10, 0.19, 0.10, 0.15, 0.16, 0.17, 0.16, 0.15]
+    assert score.best_rounds(settings) == 6
+    # Fewer points than the window, and the bounds.
+    score.rounds, score.values = [1, 2], [0.1, 0.2]
+    assert score.best_rounds(settings) in (1, 2)
+    bounded = FitSettings(
+        max_rounds=100,
+        early_stopping_rounds=10,
+        min_rounds=50,
+        eval_every=1,
+        smoothing_rounds=3,
+        threads=1,
+    )
+    assert score.best_rounds(bounded) == 50

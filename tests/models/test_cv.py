@@ -22,7 +22,9 @@ def data(small_data):
     spec = fit_spec(train, CONFIG.features.families, CONFIG.features.categoricals)
     built = build_features(train, spec)
     y = built.frame["target"].to_numpy()
-    return Matrix(built.frame, built.names, built.categorical, y), built.frame["patient_id"].to_numpy()
+    return Matrix(built.frame, built.names, built.categorical, y), built.frame[
+        "patient_id"
+    ].to_numpy()
 
 
 @pytest.mark.parametrize("name", sorted(BOOSTERS))
@@ -41,8 +43,9 @@ def test_out_of_fold_rows_never_influence_the_fit(name, data):
         pl.when(pl.Series(held_out)).then(noise[c]).otherwise(pl.col(c)).alias(c) for c in numeric
     )
     y = np.where(held_out, 1 - x.y, x.y)
-    tampered = fit_one(Matrix(frame, x.names, x.categorical, y), patients, train_rows, name, 11,
-                       CONFIG, settings)  # fmt: skip
+    tampered = fit_one(
+        Matrix(frame, x.names, x.categorical, y), patients, train_rows, name, 11, CONFIG, settings
+    )
     assert tampered.rounds == honest.rounds
     valid = x.take(np.flatnonzero(held_out))
     np.testing.assert_array_equal(tampered.predict(valid), honest.predict(valid))

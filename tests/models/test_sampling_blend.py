@@ -50,5 +50,7 @@ def test_rank_mean_of_a_lesion_does_not_depend_on_its_batch():
     whole = rank_mean(batch, references)
     alone = rank_mean({k: v[:1] for k, v in batch.items()}, references)
     assert whole[0] == alone[0]
-    by_hand = ((references["a"] <= batch["a"][3]).mean() + (references["b"] <= batch["b"][3]).mean()) / 2
+    by_hand = (
+        (references["a"] <= batch["a"][3]).mean() + (references["b"] <= batch["b"][3]).mean()
+    ) / 2
     assert whole[3] == by_hand

@@ -18,20 +18,29 @@ from tests.conftest import CHECK_RUN, FAST_TOML, REPO
 
 
 def _cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_run_folder_passes_the_contract_checker(trained_run, small_data_dir):
     if not CHECK_RUN.is_file():
         pytest.skip(f"{CHECK_RUN} not found")
     result = subprocess.run(
-        [sys.executable, str(CHECK_RUN), str(trained_run),
-         "--train", str(small_data_dir / "train-metadata.csv"),
-         "--test", str(small_data_dir / "test-metadata.csv"),
-         "--sample", str(small_data_dir / "sample_submission.csv")],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(CHECK_RUN),
+            str(trained_run),
+            "--train",
+            str(small_data_dir / "train-metadata.csv"),
+            "--test",
+            str(small_data_dir / "test-metadata.csv"),
+            "--sample",
+            str(small_data_dir / "sample_submission.csv"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout
     assert "run folder ok" in result.stdout
 
@@ -73,9 +82,17 @@ def test_manifest_records_what_a_user_needs(trained_run, small_data_dir):
 
 def test_predict_reproduces_the_run_exactly(trained_run, small_data_dir, tmp_path):
     out = tmp_path / "submission.csv"
-    result = _cli("pipelines.predict", "--run", str(trained_run),
-                  "--test", str(small_data_dir / "test-metadata.csv"),
-                  "--sample", str(small_data_dir / "sample_submission.csv"), "--out", str(out))  # fmt: skip
+    result = _cli(
+        "pipelines.predict",
+        "--run",
+        str(trained_run),
+        "--test",
+        str(small_data_dir / "test-metadata.csv"),
+        "--sample",
+        str(small_data_dir / "sample_submission.csv"),
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == (trained_run / "submission.csv").read_bytes()
     # The Python call gives the same per-model scores as the run's test_predictions.parquet.
@@ -91,15 +108,24 @@ def test_a_test_lesion_score_does_not_depend_on_its_batch(trained_run, small_dat
     first_patient = test.filter(pl.col("patient_id") == test["patient_id"][0])
     alone = run.predict(first_patient)
     together = run.predict(test).filter(pl.col("isic_id").is_in(alone["isic_id"].implode()))
-    np.testing.assert_allclose(alone["ensemble"].to_numpy(), together["ensemble"].to_numpy(),
-                               rtol=0, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        alone["ensemble"].to_numpy(), together["ensemble"].to_numpy(), rtol=0, atol=1e-6
+    )
 
 
 def test_synthetic_run_scores_the_real_test_file(trained_run, real_dir, tmp_path):
     out = tmp_path / "real.csv"
-    result = _cli("pipelines.predict", "--run", str(trained_run),
-                  "--test", str(real_dir / "test-metadata.csv"),
-                  "--sample", str(real_dir / "sample_submission.csv"), "--out", str(out))  # fmt: skip
+    result = _cli(
+        "pipelines.predict",
+        "--run",
+        str(trained_run),
+        "--test",
+        str(real_dir / "test-metadata.csv"),
+        "--sample",
+        str(real_dir / "sample_submission.csv"),
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     submission = pl.read_csv(out)
     assert submission["isic_id"].to_list() == ["ISIC_0015657", "ISIC_0015729", "ISIC_0015740"]
@@ -115,8 +141,9 @@ def test_real_train_sample_completes_or_explains(real_dir, tmp_path):
     config = tmp_path / "fast.toml"
     config.write_text(FAST_TOML)
     run = tmp_path / "run"
-    result = _cli("pipelines.train_gbdt", "--data-dir", str(data), "--out", str(run),
-                  "--config", str(config))  # fmt: skip
+    result = _cli(
+        "pipelines.train_gbdt", "--data-dir", str(data), "--out", str(run), "--config", str(config)
+    )
     if result.returncode == 0:
         assert pl.read_csv(run / "submission.csv").height == 3
     else:
@@ -145,9 +172,11 @@ def test_user_errors_exit_2_with_one_line_and_write_nothing(tmp_path, args, mess
 def test_bad_value_in_the_data_names_file_column_and_row(small_data, tmp_path):
     train = small_data[0].head(300).with_columns(pl.col("tbp_lv_x").cast(pl.String))
     train = train.with_columns(
-        pl.when(pl.int_range(pl.len()) == 41).then(pl.lit("n/a")).otherwise(pl.col("tbp_lv_x"))
+        pl.when(pl.int_range(pl.len()) == 41)
+        .then(pl.lit("n/a"))
+        .otherwise(pl.col("tbp_lv_x"))
         .alias("tbp_lv_x")
-    )  # fmt: skip
+    )
     train.write_csv(tmp_path / "train-metadata.csv")
     result = _cli("pipelines.train_gbdt", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r"))
     assert result.returncode == 2
