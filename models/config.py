@@ -49,6 +49,7 @@ class TrainingConfig:
     min_rounds: int
     eval_every: int
     smoothing_rounds: int
+    bags: int
     bootstrap_samples: int
 
     @property
@@ -167,6 +168,8 @@ def _validate(config: Config, source: str) -> None:
             )
     if not config.models.names:
         raise UserError(f"{source}: models.names is empty; name at least one model")
+    if config.training.bags < 1:
+        raise UserError(f"{source}: training.bags must be >= 1")
     if config.cv.folds < 2 or config.cv.repeats < 1 or config.cv.inner_splits < 2:
         raise UserError(f"{source}: cv needs folds >= 2, repeats >= 1, inner_splits >= 2")
     if config.ensemble.method not in ("rank_mean",):

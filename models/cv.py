@@ -25,17 +25,29 @@ from models.sampling import derive_seed, undersample_negatives
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class FoldModel:
+@dataclass(frozen=True)
+class FitTask:
+    """One independent fit: a library on one fold of one CV repeat, with one bag's seed."""
+
     model: str
     repeat: int
     fold: int
+    bag: int
     seed: int
-    fitted: Fitted
 
     @property
     def stem(self) -> str:
-        return f"{self.model}_r{self.repeat}_f{self.fold}"
+        return f"{self.model}_r{self.repeat}_f{self.fold}_b{self.bag}"
+
+
+@dataclass
+class FoldModel:
+    task: FitTask
+    fitted: Fitted
+
+    @property
+    def model(self) -> str:
+        return self.task.model
 
 
 @dataclass
@@ -62,30 +74,40 @@ def fit_settings(config: Config) -> FitSettings:
     )
 
 
+def plan_tasks(config: Config) -> list[FitTask]:
+    """Every fit of a run, in the order they are reported: repeat, fold, library, bag."""
+    return [
+        FitTask(name, repeat, fold, bag, derive_seed(config.seed, repeat, fold, index, bag))
+        for repeat in range(config.cv.repeats)
+        for fold in range(config.cv.folds)
+        for index, name in enumerate(config.models.names)
+        for bag in range(config.training.bags)
+    ]
+
+
 def cross_validate(x: Matrix, patient_ids: np.ndarray, config: Config) -> CVResult:
-    """Fit every configured model on every fold of every repeat."""
+    """Fit every task of the plan; a fold's out-of-fold score for a library is the mean over
+    its bags, and a row's score the mean over repeats."""
     y = np.asarray(x.y)
     folds = repeated_patient_folds(patient_ids, y, config.cv.folds, split_seeds(config))
     names = list(config.models.names)
-    oof_by_repeat = {name: np.full(folds.shape, np.nan) for name in names}
+    oof_by_repeat = {name: np.zeros(folds.shape) for name in names}
     result = CVResult(folds, {}, oof_by_repeat)
     settings = fit_settings(config)
-    total = folds.shape[0] * config.cv.folds * len(names)
-    with progress(total, "cross-validation") as bar:
-        for repeat, fold_of_row in enumerate(folds):
-            for fold in range(config.cv.folds):
-                train_rows = np.flatnonzero(fold_of_row != fold)
-                valid_rows = np.flatnonzero(fold_of_row == fold)
-                for index, name in enumerate(names):
-                    seed = derive_seed(config.seed, repeat, fold, index)
-                    fitted = fit_one(x, patient_ids, train_rows, name, seed, config, settings)
-                    scores = fitted.predict(x.take(valid_rows))
-                    oof_by_repeat[name][repeat, valid_rows] = scores
-                    result.models.append(FoldModel(name, repeat, fold, seed, fitted))
-                    bar.step(
-                        f"repeat {repeat} fold {fold} {name}: {fitted.rounds} rounds, "
-                        f"pAUC {_safe_pauc(y[valid_rows], scores):.4f}"
-                    )
+    tasks = plan_tasks(config)
+    with progress(len(tasks), "cross-validation") as bar:
+        for task in tasks:
+            fold_of_row = folds[task.repeat]
+            train_rows = np.flatnonzero(fold_of_row != task.fold)
+            valid_rows = np.flatnonzero(fold_of_row == task.fold)
+            fitted = fit_one(x, patient_ids, train_rows, task.model, task.seed, config, settings)
+            scores = fitted.predict(x.take(valid_rows))
+            oof_by_repeat[task.model][task.repeat, valid_rows] += scores / config.training.bags
+            result.models.append(FoldModel(task, fitted))
+            bar.step(
+                f"repeat {task.repeat} fold {task.fold} {task.model} bag {task.bag}: "
+                f"{fitted.rounds} rounds, pAUC {_safe_pauc(y[valid_rows], scores):.4f}"
+            )
     result.oof = {name: values.mean(axis=0) for name, values in oof_by_repeat.items()}
     return result
 

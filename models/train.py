@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -54,11 +55,8 @@ def train(dataset: Dataset, config: Config, run_dir: Path, inputs: dict[str, Any
     )
     model_entries = [
         {
-            "model": m.model,
-            "repeat": m.repeat,
-            "fold": m.fold,
-            "seed": m.seed,
-            **artifacts.save_model(partial, m.stem, m.model, m.fitted),
+            **dataclasses.asdict(m.task),
+            **artifacts.save_model(partial, m.task.stem, m.model, m.fitted),
         }
         for m in result.models
     ]
