@@ -168,6 +168,46 @@ def _read_table(
     wanted = set(required) | set(optional)
     columns = [c for c in schema.TRAIN_COLUMN_NAMES if c in wanted and c in header]
     dtypes = schema.schema_for(columns)
+    frame = None if _is_parquet(path) else _read_typed_csv(path, header, columns, dtypes)
+    if frame is None:
+        frame = _read_as_text(path, header, columns, dtypes)
+    _warn_repeated_columns(frame, path)
+    return frame
+
+
+def _read_typed_csv(
+    path: Path, header: list[str], columns: list[str], dtypes: dict[str, pl.DataType]
+) -> pl.DataFrame | None:
+    """The fast path: parse with the schema's types; None when anything does not parse, so
+    that the text path can name the bad value and its row."""
+    # Integers are parsed as floats: "1.0" is a fine target value in a float-typed export.
+    parsed = {c: pl.Float64 if dtypes[c].is_integer() else dtypes[c] for c in columns}
+    types = {c: parsed.get(c, pl.String) for c in header}
+    try:
+        raw = _scan(path, types).select(columns).collect()
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+    if raw.height == 0:
+        return None
+    integers = [c for c in columns if dtypes[c].is_integer()]
+    if integers:
+        fractional = raw.select((pl.col(integers) != pl.col(integers).round()).any()).row(0)
+        if any(fractional):
+            return None
+    frame = raw.select(
+        pl.when(pl.col(c).is_infinite()).then(None).otherwise(pl.col(c)).alias(c)
+        if dtypes[c].is_float()
+        else pl.col(c).cast(dtypes[c], strict=False)
+        for c in columns
+    )
+    if any(frame[c].null_count() != raw[c].null_count() for c in integers):
+        return None  # out of the integer type's range
+    return frame
+
+
+def _read_as_text(
+    path: Path, header: list[str], columns: list[str], dtypes: dict[str, pl.DataType]
+) -> pl.DataFrame:
     # Every column is read as text and cast strictly, so a bad value can be named with its row.
     text = {c: pl.String for c in header}
     try:
@@ -178,7 +218,6 @@ def _read_table(
         raise UserError(f"{path}: file has a header but no rows")
     frame = raw.select(_cast(c, raw.schema[c], dtypes[c]) for c in columns)
     _check_parsed(raw, frame, path)
-    _warn_repeated_columns(frame, path)
     return frame
 
 

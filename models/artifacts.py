@@ -26,7 +26,8 @@ import polars as pl
 from features import schema
 from features.build import FeatureSpec, build_features
 from features.errors import UserError
-from models.blend import rank_mean
+from models.blend import combine, rank_across_repeats
+from models.calibrate import Calibrator
 from models.gbdt import Fitted, Matrix
 from models.registry import booster
 
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 METRICS = "metrics.json"
 OOF = "oof.parquet"
+OOF_REPEATS = "oof_repeats.parquet"
+ENSEMBLE = "ensemble.json"
 TEST_PREDICTIONS = "test_predictions.parquet"
 SUBMISSION = "submission.csv"
 CONFIG = "config.toml"
@@ -108,7 +111,9 @@ def write_csv(path: Path, frame: pl.DataFrame) -> None:
 
 def submission_frame(predictions: pl.DataFrame, order: pl.Series | None) -> pl.DataFrame:
     """`isic_id,target` with the ensemble as target, in sample-submission order when given."""
-    submission = predictions.select("isic_id", pl.col("ensemble").alias("target"))
+    # The calibrated probability when the run has one (same order as the ensemble).
+    target = "probability" if "probability" in predictions.columns else "ensemble"
+    submission = predictions.select("isic_id", pl.col(target).alias("target"))
     if order is None:
         return submission
     return order.rename("isic_id").to_frame().join(submission, on="isic_id", how="left")
@@ -133,24 +138,56 @@ class Run:
     categorical: list[str]
     models: list[LoadedModel]
     references: dict[str, np.ndarray]  # model -> its out-of-fold scores
+    # model -> (repeats, rows): each repeat's own out-of-fold probabilities
+    references_by_repeat: dict[str, np.ndarray] | None = None
+    # ensemble.json: method, weights, calibrator (absent in runs made before it existed)
+    ensemble: dict[str, Any] | None = None
 
     @property
     def model_names(self) -> list[str]:
         return list(self.manifest["config"]["models"]["names"])
 
     def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """`isic_id`, one score per model (mean over its fold models) and the ensemble."""
+        """`isic_id`, one score per model, the ensemble and (when the run has a calibrator)
+        its calibrated `probability`.
+
+        A model's score is on the scale of its out-of-fold column: with one CV repeat the mean
+        probability of its fold models; with several, the mean over repeats of the percentile
+        rank of repeat r's fold-model mean against repeat r's out-of-fold probabilities."""
         missing = [c for c in schema.TEST_COLUMN_NAMES if c not in frame.columns]
         if missing:
             raise UserError(f"frame to score: required column '{missing[0]}' is missing")
         built = build_features(frame, self.spec)
         x = Matrix(built.frame, self.feature_names, self.categorical)
-        scores = {}
+        scores, probabilities = {}, {}
         for name in self.model_names:
-            fold_models = [m.fitted for m in self.models if m.name == name]
-            scores[name] = np.mean([fitted.predict(x) for fitted in fold_models], axis=0)
-        ensemble = rank_mean(scores, self.references)
-        return pl.DataFrame({"isic_id": built.frame["isic_id"], **scores, "ensemble": ensemble})
+            repeats = sorted({m.repeat for m in self.models if m.name == name})
+            by_repeat = np.vstack(
+                [
+                    np.mean(
+                        [
+                            m.fitted.predict(x)
+                            for m in self.models
+                            if (m.name, m.repeat) == (name, r)
+                        ],
+                        axis=0,
+                    )
+                    for r in repeats
+                ]
+            )
+            probabilities[name] = by_repeat.mean(axis=0)
+            if len(repeats) == 1 or self.references_by_repeat is None:
+                scores[name] = probabilities[name]
+            else:
+                scores[name] = rank_across_repeats(self.references_by_repeat[name], by_repeat)
+        spec = self.ensemble or {"method": "rank_mean"}
+        ensemble = combine(
+            spec["method"], scores, self.references, probabilities, spec.get("weights")
+        )
+        columns = {"isic_id": built.frame["isic_id"], **scores, "ensemble": ensemble}
+        if spec.get("calibrator") is not None:
+            columns["probability"] = Calibrator.from_dict(spec["calibrator"])(ensemble)
+        return pl.DataFrame(columns)
 
 
 def load_run(run_dir: Path) -> Run:
@@ -160,6 +197,7 @@ def load_run(run_dir: Path) -> Run:
     if not manifest_path.is_file():
         raise UserError(f"{run_dir}: not a run folder (no {MANIFEST})")
     manifest = json.loads(manifest_path.read_text())
+    _warn_on_version_change(run_dir, manifest.get("versions", {}))
     models = []
     for entry in manifest["models"]:
         path = run_dir / entry["file"]
@@ -169,6 +207,18 @@ def load_run(run_dir: Path) -> Run:
         models.append(LoadedModel(entry["model"], entry["repeat"], entry["fold"], fitted))
     oof = pl.read_parquet(run_dir / OOF)
     names = manifest["config"]["models"]["names"]
+    by_repeat = None
+    if (run_dir / OOF_REPEATS).is_file():
+        repeats = pl.read_parquet(run_dir / OOF_REPEATS)
+        by_repeat = {
+            name: np.vstack(
+                [repeats[c].to_numpy() for c in repeats.columns if c.rsplit("_r", 1)[0] == name]
+            )
+            for name in names
+        }
+    ensemble = None
+    if (run_dir / ENSEMBLE).is_file():
+        ensemble = json.loads((run_dir / ENSEMBLE).read_text())
     return Run(
         path=run_dir,
         manifest=manifest,
@@ -177,7 +227,24 @@ def load_run(run_dir: Path) -> Run:
         categorical=manifest["categorical_features"],
         models=models,
         references={name: oof[name].to_numpy() for name in names},
+        references_by_repeat=by_repeat,
+        ensemble=ensemble,
     )
+
+
+def _warn_on_version_change(run_dir: Path, recorded: dict[str, str]) -> None:
+    """A warning per library whose installed version differs from the one the run used:
+    model files usually load across versions, but the scores may differ slightly."""
+    installed = package_versions()
+    for name in (*PACKAGES, "python"):
+        if name in recorded and recorded[name] != installed.get(name):
+            log.warning(
+                "%s: the run was made with %s %s, %s is installed; scores may differ",
+                run_dir,
+                name,
+                recorded[name],
+                installed.get(name),
+            )
 
 
 def _atomic(path: Path, write) -> None:

@@ -1,5 +1,11 @@
 """CatBoost adapter: categories as strings with `cat_features` (a null becomes its own level,
-since CatBoost rejects nulls there), native `.cbm` model files."""
+since CatBoost rejects nulls there), native `.cbm` model files.
+
+On the GPU (`device = "cuda"`, CatBoost's `task_type = "GPU"`) CatBoost accepts no Python
+evaluation metric, so early stopping cannot call the ISIC score while boosting. There the model
+boosts `max_rounds` rounds, and the ISIC score of the inner validation rows is computed
+afterwards on staged predictions every `eval_every` rounds; the curve is cut where CatBoost's
+own patience would have stopped, and the kept round is chosen on it as on the CPU."""
 
 from __future__ import annotations
 
@@ -11,7 +17,14 @@ import numpy as np
 import polars as pl
 from catboost import CatBoost, Pool
 
-from models.gbdt import EveryKScore, FitSettings, Matrix, choose_rounds
+from models.gbdt import (
+    EveryKScore,
+    FitSettings,
+    Matrix,
+    choose_rounds,
+    until_patience_runs_out,
+)
+from models.metric import isic_pauc
 
 MISSING_LEVEL = "<missing>"
 FIXED_PARAMS = {
@@ -48,6 +61,37 @@ class CatModel:
         return path
 
 
+def train_params(params: dict[str, Any], seed: int, settings: FitSettings) -> dict[str, Any]:
+    full = {
+        **params,
+        **FIXED_PARAMS,
+        "random_seed": seed,
+        "thread_count": settings.threads,
+        "iterations": settings.max_rounds,
+    }
+    if settings.device == "cuda":
+        full["task_type"] = "GPU"
+    return full
+
+
+def fit_staged(
+    full: dict[str, Any], train: Matrix, valid: Matrix, settings: FitSettings
+) -> CatModel:
+    """Early stopping without a metric hook (the GPU path, see the module docstring): boost
+    every round, then score staged predictions of the inner validation rows every k rounds."""
+    model = CatBoost(full).fit(to_pool(train))
+    k = max(1, settings.eval_every)
+    pool = to_pool(valid)
+    y = np.asarray(valid.y)
+    rounds, values = [], []
+    staged = model.staged_predict(pool, prediction_type="RawFormulaVal", eval_period=k)
+    for index, raw in enumerate(staged):
+        rounds.append(min((index + 1) * k, model.tree_count_))
+        values.append(isic_pauc(y, np.asarray(raw)))
+    rounds, values = until_patience_runs_out(rounds, values, settings.early_stopping_rounds)
+    return CatModel(model, choose_rounds(rounds, values, k, settings))
+
+
 class _IsicMetric:
     """CatBoost's evaluation hook for the ISIC score (computed every `metric_period` rounds)."""
 
@@ -79,16 +123,12 @@ class Cat:
         seed: int,
         settings: FitSettings,
     ) -> CatModel:
-        full = {
-            **params,
-            **FIXED_PARAMS,
-            "random_seed": seed,
-            "thread_count": settings.threads,
-            "iterations": settings.max_rounds,
-        }
+        full = train_params(params, seed, settings)
         if valid is None:
             model = CatBoost(full).fit(to_pool(train))
             return CatModel(model, settings.max_rounds)
+        if full.get("task_type") == "GPU":
+            return fit_staged(full, train, valid, settings)
         # With early stopping on, CatBoost calls the metric every round whatever metric_period
         # says, so the score itself skips rounds.
         score = EveryKScore(valid.y, settings.eval_every)

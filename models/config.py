@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from features.errors import UserError
+from models.sampling import SamplingPlan
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.toml"
 MODEL_NAMES = ("lgbm", "xgb", "cat")
+ENSEMBLE_METHODS = ("rank_mean", "weighted_rank", "mean")
+CALIBRATIONS = ("isotonic", "platt")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,17 @@ class CVConfig:
 @dataclass(frozen=True)
 class SamplingConfig:
     negatives_per_positive: float
+    strategy: str = "undersample"
+    positives_oversample_ratio: float = 0.0
+    max_negatives_per_patient: int = 0
+
+    def plan(self) -> SamplingPlan:
+        return SamplingPlan(
+            strategy=self.strategy,
+            negatives_per_positive=self.negatives_per_positive,
+            positives_oversample_ratio=self.positives_oversample_ratio,
+            max_negatives_per_patient=self.max_negatives_per_patient,
+        )
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,12 @@ class TrainingConfig:
     smoothing_rounds: int
     bags: int
     bootstrap_samples: int
+    # "cpu" or "cuda": where XGBoost, CatBoost (and LightGBM when built for it) boost.
+    device: str = "cpu"
+    # Fits run at once: 1 runs them one after another in this process, N > 1 on a local pool.
+    workers: int = 1
+    # Threads of each fit on the pool or a cluster; 0 means threads // workers.
+    worker_threads: int = 0
 
     @property
     def n_threads(self) -> int:
@@ -60,6 +80,7 @@ class TrainingConfig:
 @dataclass(frozen=True)
 class EnsembleConfig:
     method: str
+    calibration: str = "isotonic"
 
 
 @dataclass(frozen=True)
@@ -170,15 +191,28 @@ def _validate(config: Config, source: str) -> None:
         raise UserError(f"{source}: models.names is empty; name at least one model")
     if config.training.bags < 1:
         raise UserError(f"{source}: training.bags must be >= 1")
+    if config.training.device not in ("cpu", "cuda"):
+        raise UserError(
+            f"{source}: training.device is '{config.training.device}'; expected 'cpu' or 'cuda'"
+        )
+    if config.training.workers < 1 or config.training.worker_threads < 0:
+        raise UserError(f"{source}: training needs workers >= 1 and worker_threads >= 0")
     if config.cv.folds < 2 or config.cv.repeats < 1 or config.cv.inner_splits < 2:
         raise UserError(f"{source}: cv needs folds >= 2, repeats >= 1, inner_splits >= 2")
-    if config.ensemble.method not in ("rank_mean",):
-        raise UserError(f"{source}: ensemble.method '{config.ensemble.method}' is not known")
+    if config.ensemble.method not in ENSEMBLE_METHODS:
+        raise UserError(
+            f"{source}: ensemble.method '{config.ensemble.method}' is not known; "
+            f"expected one of {', '.join(ENSEMBLE_METHODS)}"
+        )
+    if config.ensemble.calibration not in CALIBRATIONS:
+        raise UserError(
+            f"{source}: ensemble.calibration '{config.ensemble.calibration}' is not known; "
+            f"expected one of {', '.join(CALIBRATIONS)}"
+        )
     s = config.synthetic
     if s.train_rows < 1 or s.test_rows < 0 or not 0 <= s.malignant_rate <= 1:
         raise UserError(
             f"{source}: synthetic needs train_rows >= 1, test_rows >= 0 and "
             "malignant_rate in [0, 1]"
         )
-    if config.sampling.negatives_per_positive < 0:
-        raise UserError(f"{source}: sampling.negatives_per_positive must be >= 0")
+    config.sampling.plan().check(source)

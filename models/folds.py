@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -125,3 +126,76 @@ def _strata(malignant: np.ndarray, n_folds: int) -> np.ndarray:
     if filled < n_folds and bucket > 1:
         bucket_of_count[bucket_of_count == bucket] = bucket - 1
     return bucket_of_count[malignant]
+
+
+def read_folds_file(path, patient_ids, repeats: int = 1) -> np.ndarray:
+    """Folds made elsewhere, (repeats, rows): `path` is a CSV or Parquet file with `patient_id`
+    and `fold` (and `fold_r1`, `fold_r2`, ... for more repeats, as a run's folds.csv has).
+
+    Fold values must be the integers 0..K-1 with K >= 2; each patient has one row; every
+    patient of the training data must be in the file. Anything else is a user error naming the
+    file and the row."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: folds file not found")
+    try:
+        table = (
+            pl.read_parquet(path)
+            if path.suffix == ".parquet"
+            else pl.read_csv(path, infer_schema_length=0)
+        )
+    except Exception as error:  # the readers raise several types for a malformed file
+        raise UserError(f"{path}: not a readable CSV or Parquet file ({error})") from None
+    columns = ["fold"] + [f"fold_r{r}" for r in range(1, repeats)]
+    for column in ["patient_id", *columns]:
+        if column not in table.columns:
+            raise UserError(
+                f"{path}: column '{column}' is missing; expected patient_id,fold"
+                + (
+                    f" and fold_r1..fold_r{repeats - 1} for {repeats} repeats"
+                    if repeats > 1
+                    else ""
+                )
+            )
+    table = table.select(pl.col("patient_id").cast(pl.String), *columns).with_row_index("row")
+    duplicated = table.filter(pl.col("patient_id").is_duplicated())
+    if duplicated.height:
+        first = duplicated.row(0, named=True)
+        raise UserError(
+            f"{path}: row {_line(path, first['row'])}: patient_id '{first['patient_id']}' "
+            "appears more than once; expected one row per patient"
+        )
+    folds = []
+    for column in columns:
+        values = table[column].cast(pl.Int64, strict=False)
+        raw = table[column].cast(pl.String)
+        bad = (values.is_null() | (values < 0)) | (raw.str.contains(r"[.eE]").fill_null(False))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise UserError(
+                f"{path}: row {_line(path, row)}: column '{column}' is '{raw[row]}'; "
+                "expected a non-negative integer fold"
+            )
+        distinct = sorted(set(values.to_list()))
+        if len(distinct) < 2 or distinct != list(range(len(distinct))):
+            raise UserError(
+                f"{path}: column '{column}' has folds {distinct[:10]}; expected 0..K-1 with K >= 2"
+            )
+        folds.append(values.to_numpy())
+    ids = patient_ids if isinstance(patient_ids, pl.Series) else pl.Series(values=patient_ids)
+    lookup = ids.cast(pl.String).rename("patient_id").to_frame().with_row_index("train_row")
+    joined = lookup.join(table, on="patient_id", how="left", maintain_order="left")
+    missing = joined.filter(pl.col("row").is_null())
+    if missing.height:
+        first = missing.row(0, named=True)
+        raise UserError(
+            f"{path}: patient_id '{first['patient_id']}' (training row {first['train_row'] + 1}) "
+            f"is not in the folds file; {missing['patient_id'].n_unique()} patients are missing"
+        )
+    positions = joined["row"].to_numpy()
+    return np.vstack([f[positions] for f in folds]).astype(np.int32)
+
+
+def _line(path, row: int) -> int:
+    """1-based line of a data row: a CSV's header is line 1."""
+    return row + 2 if str(path).endswith(".csv") else row + 1

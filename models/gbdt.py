@@ -42,6 +42,8 @@ class FitSettings:
     eval_every: int
     smoothing_rounds: int
     threads: int
+    # "cpu" or "cuda" (`[training] device`); each adapter turns it into its library's switch.
+    device: str = "cpu"
 
 
 class Fitted(Protocol):
@@ -115,6 +117,21 @@ def choose_rounds(rounds: list[int], values: list[float], k: int, settings: FitS
     width = min(len(values), max(1, settings.smoothing_rounds // max(1, k)))
     smoothed = _moving_average(np.asarray(values, dtype=float), width)
     return clamp_rounds(rounds[int(np.argmax(smoothed))], settings)
+
+
+def until_patience_runs_out(
+    rounds: list[int], values: list[float], patience: int
+) -> tuple[list[int], list[float]]:
+    """The part of a score curve that a library's early stopping would have seen: up to the
+    first point `patience` rounds past the best one. For a curve recorded after the fact
+    (CatBoost on the GPU, which takes no Python metric)."""
+    best_round, best = 0, -np.inf
+    for index, (round_, value) in enumerate(zip(rounds, values, strict=True)):
+        if value > best:
+            best_round, best = round_, value
+        elif round_ - best_round >= patience:
+            return rounds[: index + 1], values[: index + 1]
+    return list(rounds), list(values)
 
 
 def clamp_rounds(rounds: int, settings: FitSettings) -> int:

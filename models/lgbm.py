@@ -11,6 +11,7 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
+from models.device import lgbm_device
 from models.gbdt import EveryKScore, FitSettings, Matrix
 
 FIXED_PARAMS = {
@@ -20,6 +21,13 @@ FIXED_PARAMS = {
     "deterministic": True,
     "force_row_wise": True,
 }
+
+
+def train_params(params: dict[str, Any], seed: int, settings: FitSettings) -> dict[str, Any]:
+    full = {**params, **FIXED_PARAMS, "seed": seed, "num_threads": settings.threads}
+    if lgbm_device(settings.device) == "cuda":
+        full["device_type"] = "cuda"
+    return full
 
 
 def to_numpy(x: Matrix) -> np.ndarray:
@@ -55,7 +63,7 @@ class Lgbm:
         seed: int,
         settings: FitSettings,
     ) -> LgbmModel:
-        full = {**params, **FIXED_PARAMS, "seed": seed, "num_threads": settings.threads}
+        full = train_params(params, seed, settings)
         dataset = self._dataset(train)
         if valid is None:
             booster = lgb.train(full, dataset, num_boost_round=settings.max_rounds)

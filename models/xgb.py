@@ -20,6 +20,13 @@ FIXED_PARAMS = {
 }
 
 
+def train_params(params: dict[str, Any], seed: int, settings: FitSettings) -> dict[str, Any]:
+    full = {**params, **FIXED_PARAMS, "seed": seed, "nthread": settings.threads}
+    if settings.device == "cuda":
+        full["device"] = "cuda"
+    return full
+
+
 @dataclass
 class XgbModel:
     booster: xgb.Booster
@@ -47,7 +54,7 @@ class Xgb:
         seed: int,
         settings: FitSettings,
     ) -> XgbModel:
-        full = {**params, **FIXED_PARAMS, "seed": seed, "nthread": settings.threads}
+        full = train_params(params, seed, settings)
         dtrain = _dmatrix(train, max_bin=int(full.get("max_bin", 256)))
         if valid is None:
             booster = xgb.train(full, dtrain, num_boost_round=settings.max_rounds)

@@ -19,6 +19,8 @@ from pipelines._cli import run_cli
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.resume and args.out is None:
+        raise UserError("--resume: name the run to continue with --out RUN_DIR")
     config = load_config(args.config)
     overrides: dict = {}
     if args.models is not None:
@@ -47,7 +49,17 @@ def main(argv: list[str] | None = None) -> int:
         dataset = read_dataset(args.data_dir)
         inputs = {"files": dataset.files, "sha256": dataset.hashes}
     out = args.out or artifacts.default_run_dir()
-    result = train(dataset, config, out, inputs)
+    result = train(
+        dataset,
+        config,
+        out,
+        inputs,
+        folds_file=args.folds_file,
+        eval_by=args.eval_by,
+        leave_one_out=args.leave_one_out,
+        resume_partial=args.resume,
+        cluster=args.cluster,
+    )
     print(summary_table(result), file=sys.stdout)
     return 0
 
@@ -66,11 +78,43 @@ def summary_table(result: TrainResult) -> str:
             f"{name:<10}{value:>10.4f}   [{low:.4f}, {high:.4f}]{'':<10}"
             f"{m['oof_top15'][name]:>8.3f}{marker}"
         )
+    lines.extend(_group_lines(m))
     lines.append(f"run folder: {result.run_dir}")
     for name in (artifacts.SUBMISSION, artifacts.METRICS, artifacts.OOF):
         if (result.run_dir / name).exists():
             lines.append(f"  {name}: {result.run_dir / name}")
     return "\n".join(lines)
+
+
+def _group_lines(m: dict) -> list[str]:
+    """The per-group tables of --eval-by and --leave-one-out, when asked for."""
+    lines = []
+    if "by_group" in m:
+        names = list(m["oof_pauc"])
+        lines.append(f"out-of-fold pAUC by {m['by_group']['column']}:")
+        lines.append(
+            f"{'group':<40}{'lesions':>9}{'malig.':>8}" + "".join(f"{n:>10}" for n in names)
+        )
+        for level, g in m["by_group"]["groups"].items():
+            values = "".join(_cell(g["pauc"][n]) for n in names)
+            lines.append(f"{level[:39]:<40}{g['n_rows']:>9}{g['n_positive']:>8}{values}")
+    if "leave_one_out" in m:
+        lines.append(
+            f"leave one {m['leave_one_out']['column']} out (ensemble pAUC of the held-out group; "
+            "in CV: the same rows' out-of-fold score):"
+        )
+        lines.append(f"{'group':<40}{'lesions':>9}{'malig.':>8}{'held out':>10}{'in CV':>10}")
+        for level, g in m["leave_one_out"]["groups"].items():
+            held = None if g["pauc"] is None else g["pauc"][ENSEMBLE]
+            lines.append(
+                f"{level[:39]:<40}{g['n_rows']:>9}{g['n_positive']:>8}{_cell(held)}"
+                f"{_cell(g.get('in_cv_ensemble_pauc'))}"
+            )
+    return lines
+
+
+def _cell(value) -> str:
+    return f"{'-':>10}" if value is None else f"{value:>10.4f}"
 
 
 def _model_names(text: str) -> list[str]:
@@ -96,6 +140,36 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", help="comma list of lgbm,xgb,cat (default: the config's)")
     parser.add_argument("--folds", type=int, help="patient-grouped folds (default: config)")
     parser.add_argument("--seeds", type=int, help="split seeds, i.e. CV repeats (default: config)")
+    parser.add_argument(
+        "--folds-file",
+        type=Path,
+        help="CSV or Parquet with patient_id,fold (and fold_r1.. for --seeds > 1): impose "
+        "folds made elsewhere instead of the seeded split; a run's folds.csv works",
+    )
+    parser.add_argument(
+        "--eval-by",
+        metavar="COLUMN",
+        help="also report the out-of-fold pAUC per group of this categorical column "
+        "(metrics.json 'by_group'), e.g. attribution",
+    )
+    parser.add_argument(
+        "--leave-one-out",
+        metavar="COLUMN",
+        help="also train without each group of this column in turn and score the held-out "
+        "group (metrics.json 'leave_one_out'), e.g. attribution for leave-one-hospital-out",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the unfinished OUT.partial folder an interrupted run left: finished "
+        "fits are kept, the rest run (same config and data required; needs --out)",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:PORT",
+        help="run the fits on this Dask scheduler instead of locally (pip install -e "
+        "'.[distributed]'); same results as a local run",
+    )
     return parser
 
 

@@ -66,3 +66,17 @@ threads = 1
 [models.cat]
 depth = 4
 """
+
+
+@pytest.fixture(scope="session")
+def uninterrupted_run(tmp_path_factory, small_data_dir) -> Path:
+    """A small three-library, two-fold run, in this process, one fit after another: the
+    reference that resumed, pooled and Dask runs must reproduce bit for bit."""
+    from pipelines import train_gbdt
+
+    config = tmp_path_factory.mktemp("reference_config") / "fast.toml"
+    config.write_text(FAST_TOML)
+    out = tmp_path_factory.mktemp("reference") / "run"
+    args = ["--data-dir", str(small_data_dir), "--out", str(out), "--config", str(config)]
+    assert train_gbdt.main([*args, "--models", "lgbm,xgb,cat", "--folds", "2"]) == 0
+    return out

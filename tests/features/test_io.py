@@ -172,3 +172,13 @@ def test_sample_submission_must_match_test_ids(tmp_path, small_data):
         r"test id .* is not in it",
     ):
         io.read_dataset(tmp_path)
+
+
+def test_typed_fast_path_equals_the_text_path(tmp_path, train_frame):
+    path = _write(tmp_path, train_frame)
+    header = io._header(path)
+    columns = [c for c in schema.TRAIN_COLUMN_NAMES if c in header]
+    dtypes = schema.schema_for(columns)
+    fast = io._read_typed_csv(path, header, columns, dtypes)
+    assert fast is not None
+    assert fast.equals(io._read_as_text(path, header, columns, dtypes))

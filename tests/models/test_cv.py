@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from scipy.stats import rankdata
 
 from features.build import build_features, fit_spec
 from models.cv import cross_validate, fit_one, fit_settings
@@ -27,14 +28,34 @@ def data(small_data):
     ].to_numpy()
 
 
-@pytest.mark.parametrize("name", sorted(BOOSTERS))
-def test_out_of_fold_rows_never_influence_the_fit(name, data):
+# Each library with the default sampling, plus both sampling strategies with their options on
+# (over-sampling, per-patient cap, bag 1 of 3 disjoint subsets).
+SAMPLED = {
+    "oversample": {
+        "sampling": {
+            "positives_oversample_ratio": 0.01,
+            "negatives_per_positive": 50,
+            "max_negatives_per_patient": 40,
+        }
+    },
+    "disjoint": {
+        "sampling": {"strategy": "disjoint", "max_negatives_per_patient": 30},
+        "training": {"bags": 3},
+    },
+}
+CASES = [(name, None) for name in sorted(BOOSTERS)] + [("lgbm", "disjoint"), ("xgb", "oversample")]
+
+
+@pytest.mark.parametrize(("name", "sampling"), CASES)
+def test_out_of_fold_rows_never_influence_the_fit(name, sampling, data):
     x, patients = data
+    config = CONFIG if sampling is None else fast_config(**SAMPLED[sampling])
+    bag = 1 if sampling == "disjoint" else 0
     folds = patient_folds(patients, x.y, 5, seed=0)
     train_rows = np.flatnonzero(folds != 0)
     held_out = folds == 0
-    settings = fit_settings(CONFIG)
-    honest = fit_one(x, patients, train_rows, name, 11, CONFIG, settings)
+    settings = fit_settings(config)
+    honest = fit_one(x, patients, train_rows, name, 11, config, settings, bag=bag, partition_seed=3)
     # Scramble the held-out fold completely: labels flipped, every numeric feature noise.
     rng = np.random.default_rng(5)
     numeric = x.numeric
@@ -44,7 +65,15 @@ def test_out_of_fold_rows_never_influence_the_fit(name, data):
     )
     y = np.where(held_out, 1 - x.y, x.y)
     tampered = fit_one(
-        Matrix(frame, x.names, x.categorical, y), patients, train_rows, name, 11, CONFIG, settings
+        Matrix(frame, x.names, x.categorical, y),
+        patients,
+        train_rows,
+        name,
+        11,
+        config,
+        settings,
+        bag=bag,
+        partition_seed=3,
     )
     assert tampered.rounds == honest.rounds
     valid = x.take(np.flatnonzero(held_out))
@@ -60,5 +89,17 @@ def test_cross_validation_is_repeatable_and_covers_every_row(data):
     assert not np.array_equal(first.folds[0], first.folds[1])
     assert np.isfinite(first.oof["lgbm"]).all()
     np.testing.assert_array_equal(first.oof["lgbm"], second.oof["lgbm"])
-    np.testing.assert_allclose(first.oof["lgbm"], first.oof_by_repeat["lgbm"].mean(axis=0))
+    # With several repeats a row's score is the mean of its percentile ranks across repeats.
+    by_repeat = first.oof_by_repeat["lgbm"]
+    ranks = [rankdata(by_repeat[r], method="max") / by_repeat.shape[1] for r in range(2)]
+    np.testing.assert_allclose(first.oof["lgbm"], np.mean(ranks, axis=0))
+    np.testing.assert_allclose(first.oof_probability["lgbm"], by_repeat.mean(axis=0))
     assert len(first.models) == 6
+
+
+def test_imposed_folds_are_used_as_given(data):
+    x, patients = data
+    config = fast_config(models={"names": ["lgbm"]}, cv={"folds": 3})
+    folds = patient_folds(patients, x.y, 3, seed=123)[None, :]
+    result = cross_validate(x, patients, config, folds=folds)
+    np.testing.assert_array_equal(result.folds, folds)

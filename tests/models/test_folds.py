@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from features.errors import UserError
-from models.folds import inner_split, patient_folds, repeated_patient_folds
+from models.folds import inner_split, patient_folds, read_folds_file, repeated_patient_folds
 
 
 def _lesions(n_patients: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -134,3 +134,28 @@ def test_fewer_than_two_folds_is_a_user_error():
 def test_mismatched_lengths_are_an_error():
     with pytest.raises(ValueError, match="y has 2 values"):
         patient_folds(["a", "b", "c"], [0, 1], n_folds=2, seed=0)
+
+
+def test_folds_file_round_trips_and_reports_bad_rows(tmp_path):
+    patients = np.array(["p2", "p1", "p2", "p3", "p1"])
+    good = tmp_path / "folds.csv"
+    pl.DataFrame({"patient_id": ["p1", "p2", "p3"], "fold": [1, 0, 1]}).write_csv(good)
+    np.testing.assert_array_equal(read_folds_file(good, patients), [[0, 1, 0, 1, 1]])
+    parquet = tmp_path / "folds.parquet"
+    pl.read_csv(good).write_parquet(parquet)
+    np.testing.assert_array_equal(read_folds_file(parquet, patients), [[0, 1, 0, 1, 1]])
+
+    missing = tmp_path / "missing.csv"
+    pl.DataFrame({"patient_id": ["p1", "p2"], "fold": [1, 0]}).write_csv(missing)
+    with pytest.raises(UserError, match=r"missing.csv: patient_id 'p3' \(training row 4\)"):
+        read_folds_file(missing, patients)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("patient_id,fold\np1,0\np2,x\np3,1\n")
+    with pytest.raises(UserError, match=r"bad.csv: row 3: column 'fold' is 'x'"):
+        read_folds_file(bad, patients)
+    gap = tmp_path / "gap.csv"
+    gap.write_text("patient_id,fold\np1,0\np2,2\np3,2\n")
+    with pytest.raises(UserError, match=r"gap.csv: column 'fold' has folds \[0, 2\]"):
+        read_folds_file(gap, patients)
+    with pytest.raises(UserError, match="fold_r1"):
+        read_folds_file(good, patients, repeats=2)
