@@ -23,8 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.end_to_end import _machine
-from benchmarks.sections import write_section
+from benchmarks.harness import machine, write_section
 from features import synthetic
 from features.build import FAMILIES, RAW_FAMILY, build_features, fit_spec
 from features.io import read_dataset
@@ -100,7 +99,7 @@ def _report(args, source, y, patients, scores, seconds, counts, seed) -> str:
     lines = [
         "## Feature families: ablation (LightGBM)",
         "",
-        f"- machine: {_machine()}",
+        f"- machine: {machine()}",
         f"- command: `{command}`",
         f"- date: {date}",
         f"- data: {source}; {int(y.sum())} malignant, {len(set(patients)):,} patients; every "

@@ -23,8 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.end_to_end import _ensure_data, _machine
-from benchmarks.sections import write_section
+from benchmarks.harness import ensure_data, machine, write_section
 
 SECTION = "benchmarks.features"
 RECIPE_SET = ("lesion", "patient_norm", "patient_count")
@@ -44,13 +43,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     work = args.work.resolve()
     data = work / f"data-{args.rows}-{args.test_rows}"
-    _ensure_data(data, args.rows, args.test_rows, args.seed)
+    ensure_data(data, args.rows, args.test_rows, args.seed)
     results = {name: _measure(name, data) for name in VARIANTS}
     scale = None
     if args.scale_rows:
         big = work / f"data-{args.scale_rows}-0"
-        _ensure_data(big, args.scale_rows, 0, args.seed)
-        scale = (_measure("default", data, train_only=True), _measure("default", big))
+        ensure_data(big, args.scale_rows, 0, args.seed)
+        scale = (
+            _measure("default", data, train_only=True),
+            _measure("default", big, train_only=True),
+        )
     table = _report(args, results, scale)
     print(table)
     write_section(args.results, table, SECTION)
@@ -108,7 +110,7 @@ def _report(args, results: dict, scale) -> str:
     lines = [
         "## Feature build: speed and memory",
         "",
-        f"- machine: {_machine()}",
+        f"- machine: {machine()}",
         f"- command: `{command}`",
         f"- date: {date}",
         f"- data: synthetic (make_synthetic), {args.rows:,} train + {args.test_rows:,} test rows, "

@@ -65,9 +65,13 @@ HIGH_CONTRAST = 12.0  # tbp_lv_deltaLBnorm: about the 95th percentile of real be
 def zscore(column: str, over: str | list[str] = PATIENT) -> pl.Expr:
     """(x - mean) / std of `column` within each `over` group; null where undefined."""
     value = pl.col(column)
-    mean = value.mean().over(over)
-    std = value.std().over(over)
-    return pl.when(_spread(std, mean)).then((value - mean) / std).otherwise(None)
+    count = value.count().over(over)
+    # Sums over counts, not mean()/std(): Polars' windowed mean can differ in its last bit from
+    # one run to the next, and a run must rebuild its features bit for bit at predict time.
+    mean = value.sum().over(over) / count
+    centred = value - mean
+    std = (centred.pow(2).sum().over(over) / (count - 1)).sqrt()
+    return pl.when((count >= 2) & _spread(std, mean)).then(centred / std).otherwise(None)
 
 
 def percentile_rank(column: str, over: str | list[str] = PATIENT) -> pl.Expr:

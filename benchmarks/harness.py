@@ -1,0 +1,126 @@
+"""What the benchmarks share: synthetic data on disk, one measured child process per command
+(wall time and peak memory), the machine's description, and each benchmark's own section of
+benchmarks/RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# Runs argv[2:] and writes {"seconds", "max_rss_kib", "returncode"} to the file argv[1]. The
+# peak is the largest single process among the child and what it waited for, so a fresh
+# wrapper per command keeps one command's peak from leaking into the next one's.
+_WRAPPER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.call(sys.argv[2:])
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+with open(sys.argv[1], "w") as handle:
+    json.dump({"seconds": seconds, "max_rss_kib": peak, "returncode": code}, handle)
+sys.exit(code)
+"""
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_gib: float
+
+
+def ensure_data(data: Path, rows: int, test_rows: int, seed: int) -> None:
+    stamp = data / "make_synthetic.json"
+    wanted = {"rows": rows, "test_rows": test_rows, "seed": seed}
+    if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
+        print(f"reusing {data} ({wanted})", flush=True)
+        return
+    remove(data)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.make_synthetic",
+            "--out",
+            str(data),
+            "--rows",
+            str(rows),
+            "--test-rows",
+            str(test_rows),
+            "--seed",
+            str(seed),
+        ],
+        check=True,
+    )
+    if not test_rows:  # make_synthetic writes a header-only test file the readers refuse
+        for name in ("test-metadata.csv", "sample_submission.csv"):
+            (data / name).unlink(missing_ok=True)
+    stamp.write_text(json.dumps(wanted) + "\n")
+
+
+def measure(name: str, command: list[str], work: Path) -> Measured:
+    """Run one command in its own wrapper; its output goes to WORK/NAME.log."""
+    log_path, stats_path = work / f"{name}.log", work / f"{name}.stats.json"
+    print(f"running {name}: {shlex.join(command)}", flush=True)
+    with open(log_path, "w") as log:
+        code = subprocess.call(
+            [sys.executable, "-c", _WRAPPER, str(stats_path), *command],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    if code != 0:
+        tail = "".join(log_path.read_text().splitlines(keepends=True)[-20:])
+        raise SystemExit(f"error: {name} exited with {code}; last lines of {log_path}:\n{tail}")
+    stats = json.loads(stats_path.read_text())
+    measured = Measured(stats["seconds"], stats["max_rss_kib"] / 1024**2)
+    print(f"  {measured.seconds:.1f} s, peak {measured.peak_gib:.2f} GiB", flush=True)
+    return measured
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    memory = "unknown memory"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cores} cores (nproc), {memory}, {cpu}"
+
+
+def remove(path: Path) -> None:
+    """Clear a previous output (and train_gbdt's .partial twin) so each run starts fresh."""
+    for target in (path, path.with_name(path.name + ".partial")):
+        if target.exists():
+            shutil.rmtree(target)
+
+
+def write_section(results: Path, text: str, name: str) -> None:
+    """Replace the section between `<!-- NAME: start -->` and `<!-- NAME: end -->`, or append
+    it; written to a temporary name and renamed into place."""
+    start, end = f"<!-- {name}: start -->", f"<!-- {name}: end -->"
+    section = f"{start}\n{text}\n{end}\n"
+    old = results.read_text() if results.is_file() else ""
+    if start in old and end in old:
+        before, rest = old.split(start, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
+        new = before + section + after
+    else:
+        new = (old.rstrip("\n") + "\n\n" if old.strip() else "") + section
+    results.parent.mkdir(parents=True, exist_ok=True)
+    tmp = results.with_name(f".{results.name}.{os.getpid()}.tmp")
+    tmp.write_text(new)
+    os.replace(tmp, results)

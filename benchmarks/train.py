@@ -1,0 +1,193 @@
+"""Training benchmark: the default train_gbdt against the public-recipe baseline on the same data
+and folds, then one factor at a time (bags, split seeds), then the default on a large file;
+recorded in benchmarks/RESULTS.md.
+
+python -m benchmarks.train [--rows 400000] [--test-rows 200000] [--seed 42] [--bags 1,3,5]
+[--seeds 1,3] [--large-rows 4000000] [--work DIR] [--results benchmarks/RESULTS.md]
+
+Every command runs in its own measuring wrapper (benchmarks/harness.py): wall time and the peak
+memory of its largest process. Scores are out-of-fold ISIC pAUCs; each variant's difference from
+the recipe comes with a 95 % paired patient-bootstrap interval over the same rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import shlex
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from benchmarks import harness
+from models.config import load_config
+from models.metric import isic_pauc, paired_bootstrap_diff
+
+SECTION = "benchmarks.train"
+BOOTSTRAP_SAMPLES = 1000
+
+
+@dataclass
+class Variant:
+    label: str
+    measured: harness.Measured
+    score: float
+    diff: tuple[float, float, float] | None  # ensemble - recipe, low, high
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    work = args.work.resolve()
+    data = work / "data"
+    harness.ensure_data(data, args.rows, args.test_rows, args.seed)
+    default_bags = load_config().training.bags
+
+    default_run = work / "default"
+    default = harness.measure("default", _train_command(data, default_run), work)
+    recipe_dir = work / "recipe"
+    harness.remove(recipe_dir)
+    recipe_command = [
+        sys.executable, "-m", "benchmarks.recipe", "--data-dir", str(data),
+        "--folds-file", str(default_run / "folds.csv"), "--out", str(recipe_dir),
+        "--seed", str(args.seed),
+    ]  # fmt: skip
+    recipe = harness.measure("recipe", recipe_command, work)
+    recipe_full = pl.read_parquet(recipe_dir / "oof.parquet")
+    recipe_score = isic_pauc(recipe_full["target"].to_numpy(), recipe_full["recipe"].to_numpy())
+    recipe_oof = recipe_full.select("isic_id", "recipe")
+
+    variants = [_variant(f"default ({default_bags} bag, 1 split seed)", default, default_run,
+                         recipe_oof, args.seed)]  # fmt: skip
+    for bags in args.bags:
+        if bags == default_bags:
+            continue
+        run = work / f"bags{bags}"
+        overlay = work / f"bags{bags}.toml"
+        overlay.write_text(f"[training]\nbags = {bags}\n")
+        measured = harness.measure(
+            f"bags{bags}", _train_command(data, run, "--config", str(overlay)), work
+        )
+        variants.append(
+            _variant(f"{bags} bags, 1 split seed", measured, run, recipe_oof, args.seed)
+        )
+    for seeds in args.seeds:
+        if seeds == 1:
+            continue
+        run = work / f"seeds{seeds}"
+        measured = harness.measure(
+            f"seeds{seeds}", _train_command(data, run, "--seeds", str(seeds)), work
+        )
+        label = f"{default_bags} bag, {seeds} split seeds"
+        variants.append(_variant(label, measured, run, recipe_oof, args.seed))
+
+    large = None
+    if args.large_rows:
+        large_data = work / f"data-{args.large_rows}"
+        harness.ensure_data(large_data, args.large_rows, 0, args.seed)
+        large_run = work / "large"
+        large = harness.measure("large", _train_command(large_data, large_run), work)
+        harness.remove(large_run)
+
+    table = _report(args, recipe, recipe_score, variants, large)
+    print(table)
+    harness.write_section(args.results, table, SECTION)
+    print(f"recorded in {args.results}")
+    return 0
+
+
+def _train_command(data: Path, run: Path, *extra: str) -> list[str]:
+    harness.remove(run)
+    return [sys.executable, "-m", "pipelines.train_gbdt", "--data-dir", str(data),
+            "--out", str(run), *extra]  # fmt: skip
+
+
+def _variant(
+    label: str, measured: harness.Measured, run: Path, recipe_oof: pl.DataFrame, seed: int
+) -> Variant:
+    oof = pl.read_parquet(run / "oof.parquet")
+    score, diff = _score(oof, recipe_oof, seed)
+    return Variant(label, measured, score, diff)
+
+
+def _score(oof: pl.DataFrame, recipe_oof: pl.DataFrame, seed: int):
+    """The ensemble's score and its paired difference from the recipe on the same rows."""
+    joined = oof.join(recipe_oof, on="isic_id", how="inner")
+    if joined.height != oof.height:
+        raise SystemExit("error: the recipe's out-of-fold rows differ from train_gbdt's")
+    y = joined["target"].to_numpy()
+    diff = paired_bootstrap_diff(
+        y,
+        joined["ensemble"].to_numpy(),
+        joined["recipe"].to_numpy(),
+        joined["patient_id"],
+        n_boot=BOOTSTRAP_SAMPLES,
+        seed=seed,
+    )
+    return isic_pauc(y, joined["ensemble"].to_numpy()), diff
+
+
+def _report(args, recipe, recipe_score, variants: list[Variant], large) -> str:
+    command = shlex.join(["python", "-m", "benchmarks.train", *sys.argv[1:]])
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "## Training: the default set-up, bags and split seeds against the public recipe",
+        "",
+        f"- machine: {harness.machine()}",
+        f"- command: `{command}`",
+        f"- date: {date}",
+        f"- data: synthetic, {args.rows:,} train and {args.test_rows:,} test rows, seed "
+        f"{args.seed}; every variant on the default run's folds (the recipe too)",
+        "",
+        "| variant | wall s | / recipe | peak GiB | OOF pAUC | - recipe [95 % paired CI] |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        f"| public recipe | {recipe.seconds:.1f} | 1.00 | {recipe.peak_gib:.2f} | "
+        f"{recipe_score:.4f} | |",
+    ]
+    for v in variants:
+        observed, low, high = v.diff
+        lines.append(
+            f"| {v.label} | {v.measured.seconds:.1f} | {v.measured.seconds / recipe.seconds:.2f} "
+            f"| {v.measured.peak_gib:.2f} | {v.score:.4f} | "
+            f"{observed:+.4f} [{low:+.4f}, {high:+.4f}] |"
+        )
+    if large is not None:
+        lines += [
+            "",
+            f"- the default on {args.large_rows:,} train rows (no test file): "
+            f"{large.seconds:.0f} s, peak {large.peak_gib:.2f} GiB",
+        ]
+    return "\n".join(lines)
+
+
+def _int_list(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.train", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--rows", type=int, default=400_000, help="train rows (default 400000)")
+    parser.add_argument("--test-rows", type=int, default=200_000, help="test rows (default 200000)")
+    parser.add_argument("--seed", type=int, default=42, help="data seed (default 42)")
+    parser.add_argument("--bags", type=_int_list, default=[1, 3, 5], help="bag counts to time")
+    parser.add_argument("--seeds", type=_int_list, default=[1, 3], help="split seeds to time")
+    parser.add_argument(
+        "--large-rows", type=int, default=4_000_000, help="rows of the large run (0 skips it)"
+    )
+    parser.add_argument(
+        "--work", type=Path, default=Path(tempfile.gettempdir()) / "tbp-train",
+        help="folder for the data and outputs (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--results", type=Path, default=Path("benchmarks/RESULTS.md"),
+        help="markdown file to record the table in",
+    )  # fmt: skip
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
