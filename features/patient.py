@@ -30,6 +30,8 @@ OUTLIER_FAMILY = "patient_outlier"
 CONTEXT_FAMILY = "patient_context"
 # Spreads this small against the mean are rounding noise of equal values, not a real spread.
 _RELATIVE_NOISE = 1e-9
+# A one-pass variance carries rounding of about 1e-8 of the mean: spreads below this are none.
+_ONE_PASS_NOISE = 1e-6
 
 # The colour and shape block a dermatologist compares across a patient's lesions (the ABCD
 # measurements and the TBP machine's own nevus score); the context families work on it.
@@ -65,13 +67,17 @@ HIGH_CONTRAST = 12.0  # tbp_lv_deltaLBnorm: about the 95th percentile of real be
 def zscore(column: str, over: str | list[str] = PATIENT) -> pl.Expr:
     """(x - mean) / std of `column` within each `over` group; null where undefined."""
     value = pl.col(column)
-    count = value.count().over(over)
     # Sums over counts, not mean()/std(): Polars' windowed mean can differ in its last bit from
     # one run to the next, and a run must rebuild its features bit for bit at predict time.
-    mean = value.sum().over(over) / count
-    centred = value - mean
-    std = (centred.pow(2).sum().over(over) / (count - 1)).sqrt()
-    return pl.when((count >= 2) & _spread(std, mean)).then(centred / std).otherwise(None)
+    # One pass of sums is exact enough in float64 for these columns' scales.
+    count = value.count().over(over)
+    total = value.sum().over(over)
+    squares = (value * value).sum().over(over)
+    mean = total / count
+    variance = (squares - total * mean) / (count - 1)
+    std = pl.when(variance > 0).then(variance.sqrt()).otherwise(0.0)
+    spread = std > _ONE_PASS_NOISE * (mean.abs() + 1.0)
+    return pl.when((count >= 2) & spread).then((value - mean) / std).otherwise(None)
 
 
 def percentile_rank(column: str, over: str | list[str] = PATIENT) -> pl.Expr:
