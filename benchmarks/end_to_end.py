@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import shlex
 import sys
 import tempfile
@@ -21,7 +22,6 @@ import numpy as np
 import polars as pl
 
 from benchmarks import harness
-from models.metric import isic_pauc, paired_bootstrap_diff
 
 SECTION = "benchmarks.end_to_end"
 BOOTSTRAP_SAMPLES = 1000
@@ -53,32 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     train = harness.measure("train_gbdt", train_cmd, work)
     base = harness.measure("recipe", recipe_cmd, work)
 
-    ours = pl.read_parquet(run / "oof.parquet")
-    theirs = pl.read_parquet(recipe / "oof.parquet").select("isic_id", "fold", "recipe")
-    joined = ours.join(theirs, on="isic_id", how="inner", suffix="_recipe")
-    if joined.height != ours.height or not joined["fold"].equals(joined["fold_recipe"]):
-        raise SystemExit("error: the recipe's out-of-fold rows or folds differ from train_gbdt's")
-    y = joined["target"].to_numpy()
-    diff = paired_bootstrap_diff(
-        y,
-        joined["ensemble"].to_numpy(),
-        joined["recipe"].to_numpy(),
-        joined["patient_id"],
-        n_boot=BOOTSTRAP_SAMPLES,
-        seed=args.seed,
-    )
+    comparison = harness.against_recipe(run, recipe, args.seed, BOOTSTRAP_SAMPLES)
     check = _check_predict(run, data / "test-metadata.csv", work) if args.test_rows else None
 
-    table = _report(
-        args,
-        train,
-        base,
-        joined,
-        diff,
-        check,
-        ensemble=isic_pauc(y, joined["ensemble"].to_numpy()),
-        recipe=isic_pauc(y, joined["recipe"].to_numpy()),
-    )
+    metrics = json.loads((run / "metrics.json").read_text())
+    table = _report(args, train, base, comparison, check, metrics)
     print(table)
     harness.write_section(args.results, table, SECTION)
     print(f"recorded in {args.results}")
@@ -115,14 +94,12 @@ def _report(
     args,
     train: harness.Measured,
     base: harness.Measured,
-    joined: pl.DataFrame,
-    diff,
+    comparison: harness.Comparison,
     check,
-    ensemble: float,
-    recipe: float,
+    metrics: dict,
 ) -> str:
-    observed, low, high = diff
-    n_pos, n_patients = int(joined["target"].sum()), joined["patient_id"].n_unique()
+    observed, low, high = comparison.diff
+    n_pos, n_patients = metrics["n_positive"], metrics["n_patients"]
     command = shlex.join(["python", "-m", "benchmarks.end_to_end", *sys.argv[1:]])
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -140,7 +117,7 @@ def _report(
         f"{train.seconds / base.seconds:.2f} |",
         f"| peak memory (GiB, max RSS) | {train.peak_gib:.2f} | {base.peak_gib:.2f} | "
         f"{train.peak_gib / base.peak_gib:.2f} |",
-        f"| OOF pAUC | {ensemble:.4f} | {recipe:.4f} | |",
+        f"| OOF pAUC | {comparison.ensemble:.4f} | {comparison.recipe:.4f} | |",
         "",
         f"- paired patient bootstrap, ensemble - recipe ({BOOTSTRAP_SAMPLES} resamples): "
         f"{observed:+.4f}, 95 % interval [{low:+.4f}, {high:+.4f}]",

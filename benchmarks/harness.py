@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 # Runs argv[2:] and writes {"seconds", "max_rss_kib", "returncode"} to the file argv[1]. The
 # peak is the largest single process among the child and what it waited for, so a fresh
 # wrapper per command keeps one command's peak from leaking into the next one's.
@@ -124,3 +126,26 @@ def write_section(results: Path, text: str, name: str) -> None:
     tmp = results.with_name(f".{results.name}.{os.getpid()}.tmp")
     tmp.write_text(new)
     os.replace(tmp, results)
+
+
+@dataclass
+class Comparison:
+    ensemble: float  # the run's out-of-fold ensemble score
+    recipe: float  # the recipe's, on the same rows
+    diff: tuple[float, float, float]  # ensemble - recipe, 95 % paired patient-bootstrap interval
+
+
+def against_recipe(run: Path, recipe: Path, seed: int, n_boot: int = 1000) -> Comparison:
+    """Score a train_gbdt run folder against a benchmarks.recipe output on the same rows and
+    folds (the first repeat's), with a paired patient-bootstrap interval."""
+    from models.metric import isic_pauc, paired_bootstrap_diff
+
+    ours = pl.read_parquet(run / "oof.parquet")
+    theirs = pl.read_parquet(recipe / "oof.parquet").select("isic_id", "fold", "recipe")
+    joined = ours.join(theirs, on="isic_id", how="inner", suffix="_recipe")
+    if joined.height != ours.height or not joined["fold"].equals(joined["fold_recipe"]):
+        raise SystemExit("error: the recipe's out-of-fold rows or folds differ from train_gbdt's")
+    y = joined["target"].to_numpy()
+    ensemble, baseline = joined["ensemble"].to_numpy(), joined["recipe"].to_numpy()
+    diff = paired_bootstrap_diff(y, ensemble, baseline, joined["patient_id"], n_boot, seed)
+    return Comparison(isic_pauc(y, ensemble), isic_pauc(y, baseline), diff)

@@ -20,11 +20,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
-
 from benchmarks import harness
 from models.config import load_config
-from models.metric import isic_pauc, paired_bootstrap_diff
 
 SECTION = "benchmarks.train"
 BOOTSTRAP_SAMPLES = 1000
@@ -55,12 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         "--seed", str(args.seed),
     ]  # fmt: skip
     recipe = harness.measure("recipe", recipe_command, work)
-    recipe_full = pl.read_parquet(recipe_dir / "oof.parquet")
-    recipe_score = isic_pauc(recipe_full["target"].to_numpy(), recipe_full["recipe"].to_numpy())
-    recipe_oof = recipe_full.select("isic_id", "recipe")
 
     variants = [_variant(f"default ({default_bags} bag, 1 split seed)", default, default_run,
-                         recipe_oof, args.seed)]  # fmt: skip
+                         recipe_dir, args.seed)]  # fmt: skip
     for bags in args.bags:
         if bags == default_bags:
             continue
@@ -71,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             f"bags{bags}", _train_command(data, run, "--config", str(overlay)), work
         )
         variants.append(
-            _variant(f"{bags} bags, 1 split seed", measured, run, recipe_oof, args.seed)
+            _variant(f"{bags} bags, 1 split seed", measured, run, recipe_dir, args.seed)
         )
     for seeds in args.seeds:
         if seeds == 1:
@@ -81,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             f"seeds{seeds}", _train_command(data, run, "--seeds", str(seeds)), work
         )
         label = f"{default_bags} bag, {seeds} split seeds"
-        variants.append(_variant(label, measured, run, recipe_oof, args.seed))
+        variants.append(_variant(label, measured, run, recipe_dir, args.seed))
 
     large = None
     if args.large_rows:
@@ -91,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         large = harness.measure("large", _train_command(large_data, large_run), work)
         harness.remove(large_run)
 
+    recipe_score = harness.against_recipe(default_run, recipe_dir, args.seed, 1).recipe
     table = _report(args, recipe, recipe_score, variants, large)
     print(table)
     harness.write_section(args.results, table, SECTION)
@@ -104,29 +99,9 @@ def _train_command(data: Path, run: Path, *extra: str) -> list[str]:
             "--out", str(run), *extra]  # fmt: skip
 
 
-def _variant(
-    label: str, measured: harness.Measured, run: Path, recipe_oof: pl.DataFrame, seed: int
-) -> Variant:
-    oof = pl.read_parquet(run / "oof.parquet")
-    score, diff = _score(oof, recipe_oof, seed)
-    return Variant(label, measured, score, diff)
-
-
-def _score(oof: pl.DataFrame, recipe_oof: pl.DataFrame, seed: int):
-    """The ensemble's score and its paired difference from the recipe on the same rows."""
-    joined = oof.join(recipe_oof, on="isic_id", how="inner")
-    if joined.height != oof.height:
-        raise SystemExit("error: the recipe's out-of-fold rows differ from train_gbdt's")
-    y = joined["target"].to_numpy()
-    diff = paired_bootstrap_diff(
-        y,
-        joined["ensemble"].to_numpy(),
-        joined["recipe"].to_numpy(),
-        joined["patient_id"],
-        n_boot=BOOTSTRAP_SAMPLES,
-        seed=seed,
-    )
-    return isic_pauc(y, joined["ensemble"].to_numpy()), diff
+def _variant(label: str, measured: harness.Measured, run: Path, recipe: Path, seed: int) -> Variant:
+    comparison = harness.against_recipe(run, recipe, seed, BOOTSTRAP_SAMPLES)
+    return Variant(label, measured, comparison.ensemble, comparison.diff)
 
 
 def _report(args, recipe, recipe_score, variants: list[Variant], large) -> str:
