@@ -7,7 +7,6 @@ Loading a run reads JSON, Parquet and the libraries' own model files: nothing th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -26,6 +25,7 @@ import polars as pl
 from features import schema
 from features.build import FeatureSpec, build_features
 from features.errors import UserError
+from features.io import file_sha256
 from models.blend import combine, rank_across_repeats
 from models.calibrate import Calibrator
 from models.gbdt import Fitted, Matrix
@@ -82,19 +82,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
-
-
-def save_model(folder: Path, stem: str, model_name: str, fitted: Fitted) -> dict[str, Any]:
-    """Write one fitted model natively; return its manifest entry (file name and hash)."""
-    path = Path(folder) / MODELS / f"{stem}{booster(model_name).suffix}"
-    temporary = path.with_name(".tmp-" + path.name)
-    fitted.save(temporary)
-    os.replace(temporary, path)
-    return {"file": f"{MODELS}/{path.name}", "sha256": sha256(path), "rounds": fitted.rounds}
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def write_json(path: Path, value: Any) -> None:
@@ -201,7 +188,7 @@ def load_run(run_dir: Path) -> Run:
     models = []
     for entry in manifest["models"]:
         path = run_dir / entry["file"]
-        if not path.is_file() or sha256(path) != entry["sha256"]:
+        if not path.is_file() or file_sha256(path) != entry["sha256"]:
             raise UserError(f"{path}: model file missing or changed since the run wrote it")
         fitted = booster(entry["model"]).load(path)
         models.append(LoadedModel(entry["model"], entry["repeat"], entry["fold"], fitted))

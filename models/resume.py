@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from features.errors import UserError
+from features.io import file_sha256
 from models import artifacts
 from models.config import Config
 from models.execution import TaskOutput
@@ -44,7 +45,7 @@ def fingerprint(config: Config, inputs: dict[str, Any], folds_file: Path | None 
     hashes = inputs.get("sha256")
     data = {Path(k).name: v for k, v in hashes.items()} if isinstance(hashes, dict) else inputs
     if folds_file is not None:
-        data = {**data, "folds_file": artifacts.sha256(Path(folds_file))}
+        data = {**data, "folds_file": file_sha256(Path(folds_file))}
     return {"config_sha256": _digest(config.to_dict()), "inputs_sha256": _digest(data)}
 
 
@@ -100,7 +101,7 @@ class TaskFolder:
         if (
             {k: entry.get(k) for k in dataclasses.asdict(task)} != dataclasses.asdict(task)
             or not model.is_file()
-            or artifacts.sha256(model) != entry["sha256"]
+            or file_sha256(model) != entry["sha256"]
             or not scores.is_file()
         ):
             log.warning("%s: fit stored incompletely or for another task; fitting it again", marker)

@@ -35,6 +35,20 @@ def fast_config(**overrides) -> Config:
 
 
 @pytest.fixture(scope="session")
+def small_matrix(small_data):
+    """The small train frame's default features as model inputs, and each row's patient."""
+    from features.build import build_features, fit_spec
+    from models.gbdt import Matrix
+
+    train = small_data[0]
+    config = load_config()
+    spec = fit_spec(train, config.features.families, config.features.categoricals)
+    built = build_features(train, spec)
+    x = Matrix(built.frame, built.names, built.categorical, built.frame["target"].to_numpy())
+    return x, built.frame["patient_id"].to_numpy()
+
+
+@pytest.fixture(scope="session")
 def small_data_dir(tmp_path_factory, small_data) -> Path:
     folder = tmp_path_factory.mktemp("small_data")
     synthetic.write_kaggle_layout(*small_data, folder)

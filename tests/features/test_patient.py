@@ -232,8 +232,8 @@ def test_permuting_the_label_changes_no_feature(train, spec):
     shuffled = train.with_columns(pl.col("target").shuffle(seed=3))
     again = build_features(shuffled, fit_spec(shuffled, ALL_FAMILIES, CONFIG.features.categoricals))
     names = built.names
-    # Equal up to the last bits: Polars' parallel multi-key windows (patient x tile type) can
-    # sum a group in another order from one run to the next (about 1e-12 apart).
+    # Equal up to the last bits: the population norms are refitted here with Polars group-bys,
+    # whose float sums may run in another order.
     assert_frame_equal(
         again.frame.select(names), built.frame.select(names), rel_tol=1e-9, abs_tol=1e-9
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from features.build import build_features, fit_spec
 from models.cv import fit_settings
 from models.gbdt import FitSettings, Matrix
 from models.metric import isic_pauc
@@ -16,13 +15,9 @@ CONFIG = fast_config()
 
 
 @pytest.fixture(scope="module")
-def matrices(small_data):
-    train = small_data[0]
-    spec = fit_spec(train, CONFIG.features.families, CONFIG.features.categoricals)
-    built = build_features(train, spec)
-    y = built.frame["target"].to_numpy()
-    x = Matrix(built.frame, built.names, built.categorical, y)
-    patients = built.frame["patient_id"].to_numpy()
+def matrices(small_matrix):
+    """Half the patients to train on, the other half to validate on."""
+    x, patients = small_matrix
     first = np.isin(patients, np.unique(patients)[::2])
     return x.take(np.flatnonzero(first)), x.take(np.flatnonzero(~first))
 

@@ -7,7 +7,6 @@ import polars as pl
 import pytest
 from scipy.stats import rankdata
 
-from features.build import build_features, fit_spec
 from models.cv import cross_validate, fit_one, fit_settings
 from models.folds import patient_folds
 from models.gbdt import Matrix
@@ -18,14 +17,8 @@ CONFIG = fast_config()
 
 
 @pytest.fixture(scope="module")
-def data(small_data):
-    train = small_data[0]
-    spec = fit_spec(train, CONFIG.features.families, CONFIG.features.categoricals)
-    built = build_features(train, spec)
-    y = built.frame["target"].to_numpy()
-    return Matrix(built.frame, built.names, built.categorical, y), built.frame[
-        "patient_id"
-    ].to_numpy()
+def data(small_matrix):
+    return small_matrix
 
 
 # Each library with the default sampling, plus both sampling strategies with their options on
