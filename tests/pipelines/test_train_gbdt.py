@@ -186,7 +186,6 @@ def test_bad_value_in_the_data_names_file_column_and_row(small_data, tmp_path):
     )
 
 
-@pytest.mark.slow
 def test_main_job_on_embedded_data(tmp_path):
     """The README's first command; about 25 s on two cores."""
     result = _cli("pipelines.train_gbdt", "--out", str(tmp_path / "run"), timeout=600)
