@@ -23,14 +23,14 @@ from features.errors import UserError
 
 def patient_folds(patient_ids, y, n_folds: int, seed: int) -> np.ndarray:
     """Fold index (0..n_folds-1, int32) for every row; each patient is in exactly one fold."""
-    codes, n_patients = _patient_codes(patient_ids)
+    codes, n_patients = patient_codes(patient_ids)
     malignant = _malignant_per_patient(codes, n_patients, y)
     return _patient_level_folds(malignant, n_folds, seed, _folds_need(n_folds))[codes]
 
 
 def repeated_patient_folds(patient_ids, y, n_folds: int, seeds: Sequence[int]) -> np.ndarray:
     """`patient_folds` once per split seed: shape (len(seeds), n_rows)."""
-    codes, n_patients = _patient_codes(patient_ids)
+    codes, n_patients = patient_codes(patient_ids)
     malignant = _malignant_per_patient(codes, n_patients, y)
     need = _folds_need(n_folds)
     out = np.empty((len(seeds), codes.size), dtype=np.int32)
@@ -45,7 +45,7 @@ def inner_split(patient_ids, y, n_splits: int, seed: int) -> tuple[np.ndarray, n
     Returns (train_idx, valid_idx), sorted row indices; no patient is on both sides and, like
     the folds, both sides get patients with malignant lesions.
     """
-    codes, n_patients = _patient_codes(patient_ids)
+    codes, n_patients = patient_codes(patient_ids)
     malignant = _malignant_per_patient(codes, n_patients, y)
     need = f"an inner split into {n_splits} parts needs at least {n_splits}"
     fold = _patient_level_folds(malignant, n_splits, seed, need)[codes]
@@ -56,7 +56,7 @@ def _folds_need(n_folds: int) -> str:
     return f"{n_folds} folds need at least {n_folds}"
 
 
-def _patient_codes(patient_ids) -> tuple[np.ndarray, int]:
+def patient_codes(patient_ids) -> tuple[np.ndarray, int]:
     """Dense integer code per row, numbering the distinct patients in sorted id order.
 
     A hash join against the sorted distinct ids: far faster than sorting millions of strings.

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.metrics import auc, roc_curve
 
-from models.folds import _patient_codes
+from models.folds import patient_codes
 
 # A resample without a malignant (or benign) row has no ROC curve; it is drawn again. After this
 # many failed draws per requested resample the data are too thin for a patient bootstrap.
@@ -206,7 +206,7 @@ def _checked(y_true, y_score, need_both: bool = True) -> tuple[np.ndarray, np.nd
 
 
 def _codes_for(patient_ids, n_rows: int) -> tuple[np.ndarray, int]:
-    codes, n_patients = _patient_codes(patient_ids)
+    codes, n_patients = patient_codes(patient_ids)
     if codes.size != n_rows:
         raise ValueError(f"patient_ids has {codes.size} values but y_true has {n_rows}")
     return codes, n_patients
