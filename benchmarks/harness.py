@@ -16,6 +16,9 @@ from pathlib import Path
 
 import polars as pl
 
+from features import synthetic
+from features.io import file_sha256
+
 # Runs argv[2:] and writes {"seconds", "max_rss_kib", "returncode"} to the file argv[1]. The
 # peak is the largest single process among the child and what it waited for, so a fresh
 # wrapper per command keeps one command's peak from leaking into the next one's.
@@ -39,7 +42,9 @@ class Measured:
 
 def ensure_data(data: Path, rows: int, test_rows: int, seed: int) -> None:
     stamp = data / "make_synthetic.json"
-    wanted = {"rows": rows, "test_rows": test_rows, "seed": seed}
+    # the generator's own hash: data written by an older generator is written again
+    generator = file_sha256(Path(synthetic.__file__))
+    wanted = {"rows": rows, "test_rows": test_rows, "seed": seed, "generator": generator}
     if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
         print(f"reusing {data} ({wanted})", flush=True)
         return

@@ -4,9 +4,19 @@ Every lesion carries a latent atypia `u` (benign about N(0, 1/D), malignant abou
 Each malignancy-related measurement moves with `u` on top of a patient baseline (skin colour,
 typical nevus size, contrast and colour) and independent noise, so a lesion is suspicious
 partly in absolute terms and partly by how it stands out from its own patient's lesions (the
-"ugly duckling"). Benign lesions with high atypia are the look-alikes. Priors on which rows are
-malignant follow the real site, hospital, tile-type and age effects. Only summary numbers of
-the real data (medians, rates, counts, level names) live here as constants; no real row does.
+"ugly duckling"). Benign lesions with high atypia are the look-alikes.
+
+Two effects of real TBP data shape what "standing out" means:
+- A patient's benign lesions are not all nevi: seborrhoeic keratoses and solar lentigines are
+  larger, lighter, yellower and not nevus-like, grow more common with age and sit mostly on
+  sun-exposed sites. Each patient has their own share of them and their own look for them.
+- The tile type is a property of the patient's TBP machine (the real rows: white tiles come
+  from Memorial Sloan Kettering), and white-light tiles read far lighter, less yellow and
+  less nevus-like than cross-polarised (XP) ones.
+
+Priors on which rows are malignant follow the real site, hospital and age effects. Only summary
+numbers of the real data (medians, rates, counts, level names) live here as constants; no real
+row does.
 """
 
 from __future__ import annotations
@@ -113,9 +123,16 @@ _HOSPITALS = {
     _A[6]: (12_640, 14, "CC-BY-NC"),  # ViDIR Vienna
     _A[2]: (7_976, 6, "CC-BY"),  # University of Athens
 }
-# Hospitals calibrate their cameras differently: a small lightness offset and XP share each.
+# Hospitals calibrate their cameras differently: a small lightness offset each.
 _HOSPITAL_L_SHIFT = np.array([0.0, 2.0, -2.5, 1.5, -1.0, 3.0, -2.0])
-_HOSPITAL_XP = np.array([0.60, 0.85, 0.80, 0.75, 0.70, 0.75, 0.65])
+# Share of each hospital's patients imaged with white-light tiles: in the 50 real train rows
+# 20 of 21 Memorial Sloan Kettering rows are "3D: white" and all 29 others "3D: XP", which
+# makes about 28 % of rows white, as in the full file.
+_HOSPITAL_WHITE = np.array([0.9 if name == _A[4] else 0.0 for name in _HOSPITALS])
+# White minus XP tiles, medians of the 50 real rows (both classes agree in sign): the skin reads
+# about 17 L* lighter, 2 a* redder and 5 b* less yellow, and the nevus classifier gives white
+# tiles a confidence near 0 (median 0.2 against 13 for XP benign rows).
+_WHITE_SHIFT = {"Lext": 17.0, "Aext": 2.0, "Bext": -5.0, "nevi_logit": -4.0}
 # location: (simple, site or None, rows, centroid x, y, z, spread x, y, z)
 _LOCATIONS = {
     "Head & Neck": ("Head & Neck", "head/neck", 12_046, 0, 1560, 20, 70, 90, 70),
@@ -152,7 +169,19 @@ _SITE_MALIGNANT_RATE = {
 # Malignant lesions per malignant patient: 1 for 193 patients, 2 for 35, ... up to 14.
 _MALIGNANT_PER_PATIENT = {1: 193, 2: 35, 3: 18, 4: 6, 5: 2, 6: 1, 7: 1, 8: 1, 10: 1, 14: 1}
 _MISSING = {"sex": 0.0287, "anatom_site_general": 0.0144, "age_approx": 0.0070}
-_XP_BENIGN, _XP_MALIGNANT = 0.72, 0.50
+# Seborrhoeic keratoses and solar lentigines among the benign lesions: a patient's share grows
+# with age (logit per year) and is higher on sun-exposed sites (odds ratios).
+_KERATOSIS_SHARE, _KERATOSIS_AGE, _KERATOSIS_PATIENT_SD = 0.2, 0.05, 0.7
+_KERATOSIS_SITE_ODDS = {
+    "head/neck": 2.0,
+    "upper extremity": 1.5,
+    "posterior torso": 1.0,
+    "anterior torso": 0.8,
+    "lower extremity": 0.6,
+    None: 1.0,
+}
+_KERATOSIS_NEVI_LOGIT = -3.5  # not nevi: the nevus classifier says so
+_NEVI_LOGIT = -0.3  # XP nevi: sets the benign median of tbp_lv_nevi_confidence
 _BENIGN_LESION_ID = 0.06
 # Separation of the latent atypia between the classes, in benign standard deviations; it sets
 # how hard the task is (tuned so that a plain GBDT reaches a pAUC near 0.15).
@@ -202,23 +231,36 @@ def _lesion_counts(rng: np.random.Generator, rows: int, n_patients: int) -> np.n
 
 def _patients(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     hospital_rows = np.array([v[0] for v in _HOSPITALS.values()], dtype=float)
+    hospital = rng.choice(len(_HOSPITALS), n, p=hospital_rows / hospital_rows.sum())
     age = np.clip(np.round(rng.normal(58.0, 13.5, n) / 5) * 5, 15, 85)
+    keratosis_logit = (
+        np.log(_KERATOSIS_SHARE / (1 - _KERATOSIS_SHARE))
+        + _KERATOSIS_AGE * (age - 58.0)
+        + _KERATOSIS_PATIENT_SD * rng.standard_normal(n)
+    )
     return {
-        "hospital": rng.choice(len(_HOSPITALS), n, p=hospital_rows / hospital_rows.sum()),
+        "hospital": hospital,
+        "white": rng.random(n) < _HOSPITAL_WHITE[hospital],
         "age": age,
         "male": rng.random(n) < 0.62,
-        # baselines that make one patient's lesions resemble each other
-        "Lext": np.clip(rng.normal(51.5, 11.0, n), 20, 85),
-        "Aext": rng.normal(14.6, 2.8, n),
-        "Bext": rng.normal(26.9, 3.6, n),
+        # baselines that make one patient's lesions resemble each other (XP tiles; white
+        # tiles add _WHITE_SHIFT)
+        "Lext": np.clip(rng.normal(46.6, 8.0, n), 20, 85),
+        "Aext": rng.normal(14.0, 2.65, n),
+        "Bext": rng.normal(28.3, 2.8, n),
         "size": rng.normal(0.0, 0.22, n),
         "contrast": rng.normal(0.0, 0.28, n),
         "dA": rng.normal(4.6, 1.4, n),
-        "dB": rng.normal(1.7, 1.2, n),
+        "dB": rng.normal(1.35, 1.2, n),
         "variation": rng.normal(0.0, 0.2, n),
         "stdLExt": rng.normal(0.0, 0.18, n),
         "nevi": rng.normal(0.0, 1.2, n),
         "height": rng.normal(1.0, 0.05, n),
+        # the patient's keratoses: how many, and how they look next to the patient's nevi
+        "keratosis_logit": keratosis_logit,
+        "k_size": rng.normal(0.25, 0.1, n),
+        "k_light": rng.normal(0.35, 0.12, n),
+        "k_yellow": rng.normal(1.8, 0.6, n),
     }
 
 
@@ -287,17 +329,23 @@ def _measurements(rng, pidx, patients, rows, malignant) -> pl.DataFrame:
     def z() -> np.ndarray:
         return rng.standard_normal(n)
 
+    # benign keratoses and lentigines, more of them on sun-exposed sites
+    site_odds = np.array([_KERATOSIS_SITE_ODDS[v[1]] for v in _LOCATIONS.values()])[loc]
+    k_logit = per["keratosis_logit"] + np.log(site_odds)
+    keratosis = ~malignant & (rng.random(n) < 1.0 / (1.0 + np.exp(-k_logit)))
+
     # shape and size: a patient's typical nevus size, a right-skewed spread around it
     site_size = np.where(head, -0.15, 0.0) + np.where(
         site_of_loc[loc] == "posterior torso", 0.05, 0
     )
     log_minor = (
-        np.log(1.85)
+        np.log(1.78)
         + per["size"]
         + site_size
         + 0.16 * z()
         + rng.exponential(0.14, n)
-        + 0.5 * size_u
+        + 0.56 * size_u
+        + keratosis * per["k_size"]
     )
     minor = np.exp(log_minor)
     ratio = 1.0 + np.exp(np.log(0.577) + 0.55 * z() - 0.1 * u)
@@ -305,7 +353,7 @@ def _measurements(rng, pidx, patients, rows, malignant) -> pl.DataFrame:
     eccentricity = np.sqrt(1.0 - 1.0 / ratio**2)
     diameter = np.maximum(np.round(major * np.exp(0.06 * z()), 2), 1.0)
     area = np.pi / 4 * major * minor * np.exp(0.08 * z())
-    border = np.clip(np.exp(np.log(2.95) + 0.42 * z() + 0.12 * u), 0.81, 10.0)
+    border = np.clip(np.exp(np.log(2.95) + 0.42 * z() + 0.12 * u + 0.1 * keratosis), 0.81, 10.0)
     a_, b_ = major / 2, minor / 2
     ellipse = np.pi * (3 * (a_ + b_) - np.sqrt((3 * a_ + b_) * (a_ + 3 * b_)))
     perimeter = ellipse * (1.0 + 0.04 * border) * np.exp(0.03 * z() + 0.06 * u)
@@ -313,33 +361,32 @@ def _measurements(rng, pidx, patients, rows, malignant) -> pl.DataFrame:
     angle = rng.integers(0, 36, n) * 5.0
 
     # colour variation inside the lesion: zero for small uniform lesions
-    variation = np.exp(np.log(0.9) + per["variation"] + 0.55 * z() + 0.5 * u)
+    variation = np.exp(np.log(0.9) + per["variation"] + 0.55 * z() + 0.5 * u + 0.25 * keratosis)
     variation[rng.random(n) < np.where(minor < 1.5, 0.35, 0.06)] = 0.0
     radial = variation * np.exp(-0.03 + 0.15 * z())
     norm_color = np.minimum(variation * 2.95 * np.exp(0.2 * z()), 10.0)
     std_l = np.exp(np.log(2.15) + 0.2 * per["variation"] + 0.5 * z() + 0.22 * u)
     std_lext = np.exp(np.log(2.12) + per["stdLExt"] + 0.15 * z() + 0.17 * u)
 
-    # skin around the lesion (patient baseline, site, hospital) and the lesion's contrast
-    hospital = per["hospital"]
-    l_ext = np.clip(per["Lext"] + _HOSPITAL_L_SHIFT[hospital] - 2.0 * head + 3.5 * z(), 15, 90)
-    a_ext = per["Aext"] + 3.0 * head + 1.5 * z() + 1.6 * u
-    b_ext = per["Bext"] + 1.8 * z() - 1.4 * u
-    delta_l = -(2.6 + np.exp(np.log(5.3) + per["contrast"] + 0.42 * z() + 0.2 * u))
+    # skin around the lesion (patient baseline, tile lighting, site, hospital) and the
+    # lesion's contrast: keratoses are lighter and yellower than the patient's nevi
+    hospital, white = per["hospital"], per["white"]
+    l_ext = per["Lext"] + _HOSPITAL_L_SHIFT[hospital] + _WHITE_SHIFT["Lext"] * white
+    l_ext = np.clip(l_ext - 2.0 * head + 3.5 * z(), 15, 90)
+    a_ext = per["Aext"] + _WHITE_SHIFT["Aext"] * white + 3.0 * head + 1.5 * z() + 1.6 * u
+    b_ext = per["Bext"] + _WHITE_SHIFT["Bext"] * white + 1.8 * z() - 1.4 * u
+    contrast = per["contrast"] - keratosis * per["k_light"]
+    delta_l = -(2.6 + np.exp(np.log(5.7) + contrast + 0.42 * z() + 0.2 * u))
     delta_a = per["dA"] + 1.8 * z() + 0.4 * u
-    delta_b = per["dB"] + 1.6 * z() - 2.3 * u
+    delta_b = per["dB"] + keratosis * per["k_yellow"] + 1.6 * z() - 2.3 * u
     l_ = np.clip(l_ext + delta_l, 3.0, 95.0)
     delta_l = l_ - l_ext
     a_les, b_les = a_ext + delta_a, b_ext + delta_b
     delta_lb = np.hypot(delta_l, delta_b) * (1.0 + np.abs(0.02 * z()))
     delta_lb_norm = np.maximum(delta_lb * np.exp(np.log(0.8) + 0.15 * z()), 3.0)
-    nevi = 100.0 / (1.0 + np.exp(-(-1.73 + per["nevi"] + 5.0 * z() - 3.6 * u)))
-
-    # tile type: XP share by hospital for benign rows, half of the malignant rows
-    shares = np.array([v[0] for v in _HOSPITALS.values()], dtype=float)
-    xp_p = _HOSPITAL_XP[hospital] * (_XP_BENIGN / np.average(_HOSPITAL_XP, weights=shares))
-    xp_p[malignant] = _XP_MALIGNANT
-    xp = rng.random(n) < xp_p
+    nevi_logit = _NEVI_LOGIT + per["nevi"] + 5.0 * z() - 3.6 * u
+    nevi_logit += _WHITE_SHIFT["nevi_logit"] * white + _KERATOSIS_NEVI_LOGIT * keratosis
+    nevi = 100.0 / (1.0 + np.exp(-nevi_logit))
     xyz = table[loc, :3] + table[loc, 3:] * rng.standard_normal((n, 3))
     xyz[:, 1] *= per["height"]
 
@@ -361,7 +408,7 @@ def _measurements(rng, pidx, patients, rows, malignant) -> pl.DataFrame:
             ),
             "clin_size_long_diam_mm": diameter,
             "image_type": pl.repeat(schema.IMAGE_TYPE, n, eager=True),
-            "tbp_tile_type": np.where(xp, "3D: XP", "3D: white"),
+            "tbp_tile_type": np.where(white, "3D: white", "3D: XP"),
             "tbp_lv_A": a_les,
             "tbp_lv_Aext": a_ext,
             "tbp_lv_B": b_les,

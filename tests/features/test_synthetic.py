@@ -114,6 +114,55 @@ def test_missingness_near_the_real_rates(train):
     assert train.select(pl.col(tbp).null_count()).sum_horizontal().item() == 0
 
 
+def test_tile_type_is_the_patients_machine(train):
+    per_patient = train.group_by("patient_id").agg(
+        pl.col("tbp_tile_type").n_unique().alias("types"),
+        pl.col("attribution").first(),
+        (pl.col("tbp_tile_type") == "3D: white").first().alias("white"),
+    )
+    assert (per_patient["types"] == 1).all()
+    white_hospitals = per_patient.filter(pl.col("white"))["attribution"].unique().to_list()
+    assert white_hospitals == ["Memorial Sloan Kettering Cancer Center"]
+    benign_xp = train.filter(pl.col("target") == 0)["tbp_tile_type"].eq("3D: XP").mean()
+    assert abs(benign_xp - 0.72) < 0.04
+
+
+@needs_real
+def test_white_tiles_read_like_the_real_white_tiles(train):
+    # Median white minus median XP tile, per class, against the 50 real rows.
+    real = pl.read_csv(REAL / "train-metadata-50.csv", infer_schema_length=None)
+
+    def white_minus_xp(frame: pl.DataFrame, column: str, target: int) -> float:
+        medians = dict(
+            frame.filter(pl.col("target") == target)
+            .group_by("tbp_tile_type")
+            .agg(pl.col(column).median())
+            .iter_rows()
+        )
+        return medians["3D: white"] - medians["3D: XP"]
+
+    for column, tolerance in (("tbp_lv_Lext", 4.0), ("tbp_lv_L", 7.0), ("tbp_lv_Bext", 4.0)):
+        got, want = white_minus_xp(train, column, 0), white_minus_xp(real, column, 0)
+        assert abs(got - want) < tolerance, (column, got, want)
+    # the nevus classifier all but fails on white tiles, in both classes
+    for target in (0, 1):
+        white = train.filter(
+            (pl.col("target") == target) & (pl.col("tbp_tile_type") == "3D: white")
+        )
+        assert white["tbp_lv_nevi_confidence"].median() < 1.0
+
+
+def test_keratoses_are_common_in_the_old_and_on_sun_exposed_skin(train):
+    # On XP tiles a benign lesion the nevus classifier rejects is mostly a keratosis.
+    benign = train.filter((pl.col("target") == 0) & (pl.col("tbp_tile_type") == "3D: XP"))
+    rejected = pl.col("tbp_lv_nevi_confidence") < 0.1
+    by_age = benign.group_by(old=pl.col("age_approx") >= 65).agg(rejected.mean()).sort("old")
+    young, old = by_age.drop_nulls("old")["tbp_lv_nevi_confidence"].to_list()
+    assert old > young + 0.03
+    by_site = dict(benign.group_by("anatom_site_general").agg(rejected.mean()).iter_rows())
+    assert by_site["head/neck"] > by_site["lower extremity"] + 0.03
+
+
 def test_age_is_a_multiple_of_five(train):
     age = train["age_approx"].drop_nulls()
     assert ((age % 5) == 0).all() and age.min() >= 15 and age.max() <= 85
