@@ -10,6 +10,9 @@ feature; a patient with fewer than three lesions gets nulls.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import polars as pl
 from scipy.spatial import cKDTree
@@ -72,11 +75,16 @@ def neighbour_features(frame: pl.DataFrame) -> pl.DataFrame:
     values = frame.select(pl.col(CONTEXT_COLUMNS).cast(pl.Float64)).to_numpy()[order]
     core = [CONTEXT_COLUMNS.index(c) for c in NEIGHBOUR_COLUMNS]
     out = np.full((frame.height, 3), np.nan)
-    start = 0
-    for end in ends:
+    starts = np.concatenate([[0], ends[:-1]])
+
+    def fill(start: int, end: int) -> None:
         if end - start >= MIN_LESIONS:
             out[order[start:end]] = _one_patient(values[start:end], core)
-        start = end
+
+    # The k-d tree and LAPACK release the GIL: threads share the patients (each writes only
+    # its own patient's rows, so the result does not depend on the scheduling).
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(fill, starts, ends))
     return pl.DataFrame(
         {
             name: pl.Series(name, out[:, i], nan_to_null=True)

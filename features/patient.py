@@ -32,6 +32,8 @@ CONTEXT_FAMILY = "patient_context"
 _RELATIVE_NOISE = 1e-9
 # A one-pass variance carries rounding of about 1e-8 of the mean: spreads below this are none.
 _ONE_PASS_NOISE = 1e-6
+# Removing one lesion from the sums leaves rounding of about 1e-15 of the sum of squares.
+_LOO_NOISE = 1e-10
 
 # The colour and shape block a dermatologist compares across a patient's lesions (the ABCD
 # measurements and the TBP machine's own nevus score); the context families work on it.
@@ -64,15 +66,20 @@ LARGE_DIAMETER_MM = 6.0  # the "D" of the ABCD rule
 HIGH_CONTRAST = 12.0  # tbp_lv_deltaLBnorm: about the 95th percentile of real benign lesions
 
 
+def _sums(value: pl.Expr, over: str | list[str]) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Count, sum and sum of squares of the group's non-null values.
+
+    Sums, not mean()/std(): Polars' windowed mean can differ in its last bit from one run to
+    the next, and a run must rebuild its features bit for bit at predict time. One pass of
+    sums is exact enough in float64 for these columns' scales, and every feature built from
+    the same column and group shares the same three windows (common subexpressions)."""
+    return value.count().over(over), value.sum().over(over), (value * value).sum().over(over)
+
+
 def zscore(column: str, over: str | list[str] = PATIENT) -> pl.Expr:
     """(x - mean) / std of `column` within each `over` group; null where undefined."""
     value = pl.col(column)
-    # Sums over counts, not mean()/std(): Polars' windowed mean can differ in its last bit from
-    # one run to the next, and a run must rebuild its features bit for bit at predict time.
-    # One pass of sums is exact enough in float64 for these columns' scales.
-    count = value.count().over(over)
-    total = value.sum().over(over)
-    squares = (value * value).sum().over(over)
+    count, total, squares = _sums(value, over)
     mean = total / count
     variance = (squares - total * mean) / (count - 1)
     std = pl.when(variance > 0).then(variance.sqrt()).otherwise(0.0)
@@ -99,19 +106,20 @@ def robust_zscore(column: str, over: str | list[str] = PATIENT) -> pl.Expr:
 
 def loo_zscore(column: str, over: str | list[str] = PATIENT) -> pl.Expr:
     """(x - mean of the others) / std of the others: a lesion cannot hide a small patient's
-    outlier by inflating the mean and spread itself. Null below three values."""
+    outlier by inflating the mean and spread itself. Null below three values, and where the
+    others' spread is rounding noise: below a millionth of their mean (+1), or their sum of
+    squared deviations below 1e-10 of the group's sum of squares."""
     value = pl.col(column)
-    n = value.count().over(over)
-    mean = value.mean().over(over)
-    deviation = value - mean
-    m2 = (deviation**2).sum().over(over)
-    # Removing one value from Welford's sums: no second pass over the group.
-    others_m2 = (m2 - deviation**2 * n / (n - 1)).clip(lower_bound=0.0)
-    others_std = (others_m2 / (n - 2)).sqrt()
-    others_mean = mean - deviation / (n - 1)
-    # The subtraction leaves rounding residue of m2's size: spreads below a billionth of the
-    # whole patient's count as none (the others are all equal).
-    valid = (n >= 3) & _spread(others_std, others_mean) & (others_m2 > _RELATIVE_NOISE * m2)
+    count, total, squares = _sums(value, over)
+    # The others' sums are the group's minus this lesion's: no second pass over the group.
+    others_mean = (total - value) / (count - 1)
+    others_m2 = ((squares - value * value) - (total - value) * others_mean).clip(lower_bound=0.0)
+    others_std = (others_m2 / (count - 2)).sqrt()
+    valid = (
+        (count >= 3)
+        & (others_std > _ONE_PASS_NOISE * (others_mean.abs() + 1.0))
+        & (others_m2 > _LOO_NOISE * squares)
+    )
     return pl.when(valid).then((value - others_mean) / others_std).otherwise(None)
 
 

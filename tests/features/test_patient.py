@@ -67,10 +67,9 @@ def _loo(present: np.ndarray, x: float):
         return None
     others = np.delete(present, np.flatnonzero(present == x)[0])
     mean, std = others.mean(), others.std(ddof=1)
-    # as documented: the others' spread must exceed a billionth of the whole patient's
-    if std <= NOISE * (abs(mean) + 1) or np.sum((others - mean) ** 2) <= NOISE * np.sum(
-        (present - present.mean()) ** 2
-    ):
+    # as documented: the others' spread must exceed a millionth of their mean (+1), and their
+    # squared deviations 1e-10 of the patient's sum of squares
+    if std <= 1e-6 * (abs(mean) + 1) or np.sum((others - mean) ** 2) <= 1e-10 * np.sum(present**2):
         return None
     return (x - mean) / std
 
