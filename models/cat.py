@@ -130,14 +130,13 @@ class Cat:
         if full.get("task_type") == "GPU":
             return fit_staged(full, train, valid, settings)
         # With early stopping on, CatBoost calls the metric every round whatever metric_period
-        # says, so the score itself skips rounds.
+        # says (and warns when it is set), so the score itself skips rounds.
         score = EveryKScore(valid.y, settings.eval_every)
         metric = _IsicMetric(score)
         model = CatBoost(
             {
                 **full,
                 "eval_metric": metric,
-                "metric_period": settings.eval_every,
                 "early_stopping_rounds": settings.early_stopping_rounds,
                 "use_best_model": False,
             }
