@@ -9,7 +9,10 @@ is the only thing `load` trusts; a stale or damaged fit is run again.
 
 A partial folder records the hashes of the config and the input data it was started with
 (`tasks/fingerprint.json`); resuming with other ones is refused, since the kept fits would not
-belong to the run being finished. The `tasks/` folder is removed when the run completes.
+belong to the run being finished. Where the fits run is not part of the hash (threads, workers,
+worker threads: resume a run on another machine or pool size); with the same threads per fit
+the result equals an uninterrupted run's bit for bit. The `tasks/` folder is removed when the
+run completes.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ log = logging.getLogger(__name__)
 
 TASKS = "tasks"
 FINGERPRINT = "fingerprint.json"
+# [training] settings that say where fits run, not what they are.
+_PLACEMENT_SETTINGS = ("threads", "workers", "worker_threads")
 
 
 def fingerprint(config: Config, inputs: dict[str, Any], folds_file: Path | None = None) -> dict:
@@ -46,7 +51,11 @@ def fingerprint(config: Config, inputs: dict[str, Any], folds_file: Path | None 
     data = {Path(k).name: v for k, v in hashes.items()} if isinstance(hashes, dict) else inputs
     if folds_file is not None:
         data = {**data, "folds_file": file_sha256(Path(folds_file))}
-    return {"config_sha256": _digest(config.to_dict()), "inputs_sha256": _digest(data)}
+    decisive = config.to_dict()
+    decisive["training"] = {
+        k: v for k, v in decisive["training"].items() if k not in _PLACEMENT_SETTINGS
+    }
+    return {"config_sha256": _digest(decisive), "inputs_sha256": _digest(data)}
 
 
 def open_partial(run_dir: Path, stamp: dict, resume: bool) -> Path:
