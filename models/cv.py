@@ -142,9 +142,17 @@ def cross_validate(
     return result
 
 
-def fit_task(task: FitTask, data: TaskData, settings: FitSettings, *, config: Config) -> TaskOutput:
+def fit_task(
+    task: FitTask,
+    data: TaskData,
+    settings: FitSettings,
+    *,
+    config: Config,
+    seed_key: int | None = None,
+) -> TaskOutput:
     """One task, wherever it runs: fit on the fold's training rows, score its held-out rows,
-    and return the model as its native bytes."""
+    and return the model as its native bytes. `seed_key` replaces the repeat in the bags'
+    shared partition seed, for task families other than the cross-validation's."""
     fold_of_row = data.folds[task.repeat]
     train_rows = np.flatnonzero(fold_of_row != task.fold)
     valid_rows = np.flatnonzero(fold_of_row == task.fold)
@@ -157,7 +165,7 @@ def fit_task(task: FitTask, data: TaskData, settings: FitSettings, *, config: Co
         config,
         settings,
         bag=task.bag,
-        partition_seed=partition_seed(config, task),
+        partition_seed=partition_seed(config, task, seed_key),
     )
     scores = fitted.predict(data.x.take(valid_rows))
     model = model_bytes(task.model, fitted)
@@ -174,12 +182,13 @@ def repeat_scores(by_repeat: np.ndarray) -> np.ndarray:
     return rank_across_repeats(by_repeat, by_repeat)
 
 
-def partition_seed(config: Config, task: FitTask) -> int:
+def partition_seed(config: Config, task: FitTask, key: int | None = None) -> int:
     """The seed every bag of one library on one fold shares: it deals the negatives into the
-    bags' disjoint subsets, so they must all deal them the same way."""
+    bags' disjoint subsets, so they must all deal them the same way. `key` stands in for the
+    task's repeat (see `fit_task`)."""
     index = config.models.names.index(task.model)
     # Four keys where task seeds have five: never the same as any task's own seed.
-    return derive_seed(config.seed, task.repeat, task.fold, index)
+    return derive_seed(config.seed, task.repeat if key is None else key, task.fold, index)
 
 
 def fit_one(

@@ -101,9 +101,11 @@ def run_plan(
     *,
     executor: Executor | None = None,
     store: TaskStore | None = None,
+    label: str = "cross-validation",
 ) -> dict[str, TaskOutput]:
     """Every task's output by `task.stem`: the ones `store` already holds, then the rest run
-    on `executor` (in this process by default), each stored as soon as it finishes."""
+    on `executor` (in this process by default), each stored as soon as it finishes; `label`
+    names them in the progress bar and log."""
     outputs: dict[str, TaskOutput] = {}
     if store is not None:
         for task in tasks:
@@ -127,7 +129,7 @@ def run_plan(
     executor = executor or InProcess()
     stop_after = int(os.environ.get(STOP_AFTER_ENV, "0") or 0)
     y = np.asarray(data.x.y)
-    with progress(len(pending), "cross-validation") as bar:
+    with progress(len(pending), label) as bar:
 
         def on_done(output: TaskOutput) -> None:
             if store is not None:

@@ -4,6 +4,7 @@ it, since the real test set has a hospital that train never saw)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -13,7 +14,8 @@ import polars as pl
 from features.errors import UserError
 from models.blend import rank_mean
 from models.config import Config
-from models.cv import fit_one, fit_settings
+from models.cv import FitTask, fit_settings, fit_task
+from models.execution import Executor, TaskData, run_plan
 from models.gbdt import Matrix
 from models.metric import isic_pauc
 from models.sampling import derive_seed
@@ -58,53 +60,65 @@ def scores_by_group(
 
 
 def leave_one_group_out(
-    x: Matrix, patient_ids: np.ndarray, groups: np.ndarray, config: Config, ensemble: str
+    x: Matrix,
+    patient_ids: np.ndarray,
+    groups: np.ndarray,
+    config: Config,
+    ensemble: str,
+    *,
+    executor: Executor | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Train every configured model (all bags) on all groups but one, score the held-out group,
     for each group in turn. The ensemble (`ensemble` is its name in the output) ranks each
     model's scores within the held-out group: a group's ISIC score depends only on the order
-    inside it. Groups without a malignant row are listed but not trained for."""
+    inside it. Groups without a malignant row are listed but not trained for.
+
+    Each (group, library, bag) is a fit task like a cross-validation fold's, with the groups
+    as the folds, so it runs wherever the run's `executor` runs them."""
     y = np.asarray(x.y)
-    settings = fit_settings(config)
-    names = list(config.models.names)
-    out = {}
-    for index, level in enumerate(sorted(set(groups.tolist()))):
-        held = groups == level
+    levels, codes = np.unique(groups, return_inverse=True)
+    out: dict[str, dict[str, Any]] = {}
+    trained = []
+    for index, level in enumerate(levels.tolist()):
+        held = codes == index
         entry: dict[str, Any] = {"n_rows": int(held.sum()), "n_positive": int(y[held].sum())}
         out[level] = entry
-        if entry["n_positive"] == 0 or entry["n_positive"] == entry["n_rows"]:
+        if entry["n_positive"] in (0, entry["n_rows"]):
             entry["pauc"] = None
             log.info("leave-one-out %s: skipped, it has no malignant (or no benign) row", level)
-            continue
-        train_rows = np.flatnonzero(~held)
-        valid = x.take(np.flatnonzero(held))
-        scores = {}
-        for m, name in enumerate(names):
-            bags = []
-            for bag in range(config.training.bags):
-                seed = derive_seed(config.seed, _LOO_KEY, index, m, bag)
-                shared = derive_seed(config.seed, _LOO_KEY, index, m)
-                fitted = fit_one(
-                    x,
-                    patient_ids,
-                    train_rows,
-                    name,
-                    seed,
-                    config,
-                    settings,
-                    bag=bag,
-                    partition_seed=shared,
-                )
-                bags.append(fitted.predict(valid))
-            scores[name] = np.mean(bags, axis=0)
+        else:
+            trained.append(index)
+    names = list(config.models.names)
+    # Seeds keyed apart from the CV tasks' (repeat, fold) keys.
+    tasks = [
+        FitTask(name, 0, index, bag, derive_seed(config.seed, _LOO_KEY, index, m, bag))
+        for index in trained
+        for m, name in enumerate(names)
+        for bag in range(config.training.bags)
+    ]
+    work = functools.partial(fit_task, config=config, seed_key=_LOO_KEY)
+    data = TaskData(x, patient_ids, codes[np.newaxis, :])
+    # A task's "fold" is the group it holds out.
+    outputs = run_plan(
+        tasks, work, data, fit_settings(config), executor=executor, label="leave-one-out"
+    )
+    for index in trained:
+        level, held = levels[index], codes == index
+        scores = {
+            name: np.mean(
+                [outputs[t.stem].scores for t in tasks if t.fold == index and t.model == name],
+                axis=0,
+            )
+            for name in names
+        }
         scores[ensemble] = rank_mean(scores, scores)
-        entry["pauc"] = {name: isic_pauc(y[held], values) for name, values in scores.items()}
+        out[level]["pauc"] = {n: isic_pauc(y[held], values) for n, values in scores.items()}
         log.info(
             "leave-one-out %s: %d lesions, %d malignant, ensemble pAUC %.4f",
             level,
-            entry["n_rows"],
-            entry["n_positive"],
-            entry["pauc"][ensemble],
+            out[level]["n_rows"],
+            out[level]["n_positive"],
+            out[level]["pauc"][ensemble],
         )
     return out
 

@@ -89,8 +89,14 @@ def train(
         config = _with_imposed_folds(config, imposed, folds_file)
     x = Matrix(built.frame, built.names, built.categorical, y)
     store = resume.TaskFolder(partial)
+    row_groups = {c: v[_row_order(dataset.train, built.frame)] for c, v in groups.items()}
     with execution.open_executor(config, cluster, scratch=partial) as executor:
         result = cross_validate(x, patients, config, folds=imposed, executor=executor, store=store)
+        held_out = None
+        if leave_one_out is not None:
+            held_out = leave_one_group_out(
+                x, patients, row_groups[leave_one_out], config, ENSEMBLE, executor=executor
+            )
     model_entries = [store.entry(m.task) for m in result.models]
     ensemble = _ensemble(result, y, config)
     oof = _oof_frame(built.frame, result, ensemble.pop("oof"))
@@ -125,15 +131,13 @@ def train(
         artifacts.write_csv(partial / artifacts.SUBMISSION, submission)
     metrics = _metrics(oof, result, config)
     metrics["calibration"] = calibration
-    row_groups = {c: v[_row_order(dataset.train, built.frame)] for c, v in groups.items()}
     if eval_by is not None:
         scores = {name: oof[name].to_numpy() for name in [*result.oof, ENSEMBLE]}
         metrics["by_group"] = {
             "column": eval_by,
             "groups": scores_by_group(y, scores, row_groups[eval_by]),
         }
-    if leave_one_out is not None:
-        held_out = leave_one_group_out(x, patients, row_groups[leave_one_out], config, ENSEMBLE)
+    if held_out is not None:
         in_cv = scores_by_group(y, {ENSEMBLE: oof[ENSEMBLE].to_numpy()}, row_groups[leave_one_out])
         for level, entry in held_out.items():
             entry["in_cv_ensemble_pauc"] = in_cv[level]["pauc"][ENSEMBLE]
