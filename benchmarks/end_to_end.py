@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     check = _check_predict(run, data / "test-metadata.csv", work) if args.test_rows else None
 
     metrics = json.loads((run / "metrics.json").read_text())
-    table = _report(args, train, base, comparison, check, metrics)
+    recipe_models = json.loads((recipe / "metrics.json").read_text())["model_oof_pauc"]
+    table = _report(args, train, base, comparison, check, metrics, recipe_models)
     print(table)
     harness.write_section(args.results, table, SECTION)
     print(f"recorded in {args.results}")
@@ -97,6 +98,7 @@ def _report(
     comparison: harness.Comparison,
     check,
     metrics: dict,
+    recipe_models: dict[str, float],
 ) -> str:
     observed, low, high = comparison.diff
     n_pos, n_patients = metrics["n_positive"], metrics["n_patients"]
@@ -118,6 +120,12 @@ def _report(
         f"| peak memory (GiB, max RSS) | {train.peak_gib:.2f} | {base.peak_gib:.2f} | "
         f"{train.peak_gib / base.peak_gib:.2f} |",
         f"| OOF pAUC | {comparison.ensemble:.4f} | {comparison.recipe:.4f} | |",
+        *(
+            f"| OOF pAUC, {name} alone | {metrics['oof_pauc'][name]:.4f} | "
+            f"{recipe_models[name]:.4f} | |"
+            for name in recipe_models
+            if name in metrics["oof_pauc"]
+        ),
         "",
         f"- paired patient bootstrap, ensemble - recipe ({BOOTSTRAP_SAMPLES} resamples): "
         f"{observed:+.4f}, 95 % interval [{low:+.4f}, {high:+.4f}]",

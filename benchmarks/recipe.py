@@ -210,9 +210,14 @@ def make_models(seed: int, threads: int) -> list:
     ]
 
 
+MODEL_NAMES = ("lgbm", "cat", "xgb")  # the order of make_models
+
+
 def cross_validate(x, y, folds, x_test, seed: int, threads: int):
-    """Soft-voted out-of-fold scores for every row and the fold models' mean test score."""
+    """Soft-voted out-of-fold scores for every row, each model's own out-of-fold scores (by
+    MODEL_NAMES) and the fold models' mean test score."""
     oof = np.zeros(len(y))
+    by_model = {name: np.zeros(len(y)) for name in MODEL_NAMES}
     test_score = None if x_test is None else np.zeros(len(x_test))
     for fold in range(N_FOLDS):
         train_idx, valid_idx = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
@@ -224,11 +229,12 @@ def cross_validate(x, y, folds, x_test, seed: int, threads: int):
                 )
             ]
             model.fit(x[kept], y[kept])
-            oof[valid_idx] += model.predict_proba(x[valid_idx])[:, 1] / 3
+            by_model[MODEL_NAMES[k]][valid_idx] = model.predict_proba(x[valid_idx])[:, 1]
+            oof[valid_idx] += by_model[MODEL_NAMES[k]][valid_idx] / 3
             if x_test is not None:
                 test_score += model.predict_proba(x_test)[:, 1] / (3 * N_FOLDS)
         print(f"fold {fold}: pAUC {isic_pauc(y[valid_idx], oof[valid_idx]):.4f}", flush=True)
-    return oof, test_score
+    return oof, by_model, test_score
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,11 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     x, x_test, names = feature_matrices(train, data.test)
     print(f"{x.shape[0]} rows x {len(names)} features, {int(y.sum())} malignant", flush=True)
     threads = args.threads or os.cpu_count() or 1
-    oof, test_score = cross_validate(x, y, folds, x_test, args.seed, threads)
+    oof, by_model, test_score = cross_validate(x, y, folds, x_test, args.seed, threads)
 
     args.out.mkdir(parents=True, exist_ok=True)
     oof_frame = train.select("isic_id", "patient_id", "target").with_columns(
-        fold=pl.Series(folds, dtype=pl.Int32), recipe=pl.Series(oof)
+        fold=pl.Series(folds, dtype=pl.Int32),
+        recipe=pl.Series(oof),
+        **{f"recipe_{name}": pl.Series(scores) for name, scores in by_model.items()},
     )
     oof_frame.write_parquet(args.out / "oof.parquet")
     if x_test is not None:
@@ -256,7 +264,11 @@ def main(argv: list[str] | None = None) -> int:
         if data.sample_ids is not None:
             submission = data.sample_ids.to_frame("isic_id").join(submission, on="isic_id")
         submission.write_csv(args.out / "submission.csv")
-    metrics = {"oof_pauc": isic_pauc(y, oof), "seconds": time.perf_counter() - start}
+    metrics = {
+        "oof_pauc": isic_pauc(y, oof),
+        "model_oof_pauc": {name: isic_pauc(y, scores) for name, scores in by_model.items()},
+        "seconds": time.perf_counter() - start,
+    }
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(f"recipe OOF pAUC {metrics['oof_pauc']:.4f} in {metrics['seconds']:.0f} s: {args.out}")
     return 0
