@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from features import synthetic
@@ -143,14 +144,35 @@ class Comparison:
 def against_recipe(run: Path, recipe: Path, seed: int, n_boot: int = 1000) -> Comparison:
     """Score a train_gbdt run folder against a benchmarks.recipe output on the same rows and
     folds (the first repeat's), with a paired patient-bootstrap interval."""
+    return against_recipe_runs([run], [recipe], seed, n_boot)
+
+
+def against_recipe_runs(
+    runs: list[Path], recipes: list[Path], seed: int, n_boot: int = 1000
+) -> Comparison:
+    """The mean score of several train_gbdt runs against the mean of several recipe runs (other
+    model seeds), all on the same rows and folds, with a paired patient-bootstrap interval."""
     from models.metric import isic_pauc, paired_bootstrap_diff
 
-    ours = pl.read_parquet(run / "oof.parquet")
-    theirs = pl.read_parquet(recipe / "oof.parquet").select("isic_id", "fold", "recipe")
-    joined = ours.join(theirs, on="isic_id", how="inner", suffix="_recipe")
-    if joined.height != ours.height or not joined["fold"].equals(joined["fold_recipe"]):
-        raise SystemExit("error: the recipe's out-of-fold rows or folds differ from train_gbdt's")
-    y = joined["target"].to_numpy()
-    ensemble, baseline = joined["ensemble"].to_numpy(), joined["recipe"].to_numpy()
-    diff = paired_bootstrap_diff(y, ensemble, baseline, joined["patient_id"], n_boot, seed)
-    return Comparison(isic_pauc(y, ensemble), isic_pauc(y, baseline), diff)
+    frames = [pl.read_parquet(run / "oof.parquet") for run in runs]
+    base = frames[0].select("isic_id", "patient_id", "target", "fold")
+    ours = [_aligned(base, frame, "ensemble", run) for run, frame in zip(runs, frames, strict=True)]
+    theirs = [
+        _aligned(base, pl.read_parquet(recipe / "oof.parquet"), "recipe", recipe)
+        for recipe in recipes
+    ]
+    y = base["target"].to_numpy()
+    diff = paired_bootstrap_diff(y, ours, theirs, base["patient_id"], n_boot, seed)
+    ensemble = float(np.mean([isic_pauc(y, s) for s in ours]))
+    recipe = float(np.mean([isic_pauc(y, s) for s in theirs]))
+    return Comparison(ensemble, recipe, diff)
+
+
+def _aligned(base: pl.DataFrame, frame: pl.DataFrame, column: str, source: Path) -> np.ndarray:
+    """`column` of `frame` in `base`'s row order; the rows and folds must be the same."""
+    joined = base.join(
+        frame.select("isic_id", "fold", column), on="isic_id", how="left", suffix="_other"
+    )
+    if joined[column].null_count() or not joined["fold"].equals(joined["fold_other"]):
+        raise SystemExit(f"error: {source}: its out-of-fold rows or folds differ from the run's")
+    return joined[column].to_numpy()

@@ -1,9 +1,11 @@
 """Training benchmark: the default train_gbdt against the public-recipe baseline on the same data
-and folds, the default again with another model seed (the training noise), then one factor at a
-time (bags, split seeds), then the default on a large file; recorded in benchmarks/RESULTS.md.
+and folds, both again with other model seeds (the training noise, and both sides' mean over
+seeds), then one factor at a time (bags, split seeds), then the default on a large file; recorded
+in benchmarks/RESULTS.md.
 
 python -m benchmarks.train [--rows 400000] [--test-rows 200000] [--seed 42] [--bags 1,3,5]
-[--seeds 1,3] [--large-rows 4000000] [--work DIR] [--results benchmarks/RESULTS.md]
+[--seeds 1,3] [--model-seeds 3] [--large-rows 4000000] [--work DIR]
+[--results benchmarks/RESULTS.md]
 
 Every command runs in its own measuring wrapper (benchmarks/harness.py): wall time and the peak
 memory of its largest process. Scores are out-of-fold ISIC pAUCs; each variant's difference from
@@ -46,27 +48,29 @@ def main(argv: list[str] | None = None) -> int:
     default = harness.measure("default", _train_command(data, default_run), work)
     recipe_dir = work / "recipe"
     harness.remove(recipe_dir)
-    recipe_command = [
-        sys.executable, "-m", "benchmarks.recipe", "--data-dir", str(data),
-        "--folds-file", str(default_run / "folds.csv"), "--out", str(recipe_dir),
-        "--seed", str(args.seed),
-    ]  # fmt: skip
+    recipe_command = _recipe_command(data, default_run, recipe_dir, args.seed)
     recipe = harness.measure("recipe", recipe_command, work)
 
     variants = [_variant(f"default ({default_bags} bag, 1 split seed)", default, default_run,
                          recipe_dir, args.seed)]  # fmt: skip
-    # The same set-up on the same folds with another seed for the models and the negative
+    # The same set-ups on the same folds with other seeds for the models and the negative
     # samples: how far training randomness alone moves the score (the paired interval
-    # resamples patients, not training runs).
-    reseeded = work / "reseeded"
-    overlay = work / "reseeded.toml"
-    overlay.write_text(f"seed = {load_config().seed + 1}\n")
-    folds = ["--folds-file", str(default_run / "folds.csv"), "--config", str(overlay)]
-    measured = harness.measure("reseeded", _train_command(data, reseeded, *folds), work)
-    variants.append(
-        _variant("default, another model seed (same folds)", measured, reseeded, recipe_dir,
-                 args.seed)
-    )  # fmt: skip
+    # resamples patients, not training runs), and both sides' mean over those seeds.
+    runs, recipes = [default_run], [recipe_dir]
+    for offset in range(1, args.model_seeds):
+        run = work / f"reseeded{offset}"
+        overlay = work / f"reseeded{offset}.toml"
+        overlay.write_text(f"seed = {load_config().seed + offset}\n")
+        folds = ["--folds-file", str(default_run / "folds.csv"), "--config", str(overlay)]
+        measured = harness.measure(run.name, _train_command(data, run, *folds), work)
+        variants.append(_variant(f"default, model seed +{offset} (same folds)", measured, run,
+                                 recipe_dir, args.seed))  # fmt: skip
+        runs.append(run)
+        recipes.append(work / f"recipe{offset}")
+        harness.remove(recipes[-1])
+        harness.measure(recipes[-1].name, _recipe_command(data, default_run, recipes[-1],
+                                                          args.seed + offset), work)  # fmt: skip
+    over_seeds = harness.against_recipe_runs(runs, recipes, args.seed, BOOTSTRAP_SAMPLES)
     for bags in args.bags:
         if bags == default_bags:
             continue
@@ -98,11 +102,18 @@ def main(argv: list[str] | None = None) -> int:
         harness.remove(large_run)
 
     recipe_score = harness.against_recipe(default_run, recipe_dir, args.seed, 1).recipe
-    table = _report(args, recipe, recipe_score, variants, large)
+    table = _report(args, recipe, recipe_score, variants, over_seeds, large)
     print(table)
     harness.write_section(args.results, table, SECTION)
     print(f"recorded in {args.results}")
     return 0
+
+
+def _recipe_command(data: Path, default_run: Path, out: Path, seed: int) -> list[str]:
+    """The recipe on the default run's folds; `seed` seeds its models and samples."""
+    return [sys.executable, "-m", "benchmarks.recipe", "--data-dir", str(data),
+            "--folds-file", str(default_run / "folds.csv"), "--out", str(out),
+            "--seed", str(seed)]  # fmt: skip
 
 
 def _train_command(data: Path, run: Path, *extra: str) -> list[str]:
@@ -116,7 +127,9 @@ def _variant(label: str, measured: harness.Measured, run: Path, recipe: Path, se
     return Variant(label, measured, comparison.ensemble, comparison.diff)
 
 
-def _report(args, recipe, recipe_score, variants: list[Variant], large) -> str:
+def _report(
+    args, recipe, recipe_score, variants: list[Variant], over_seeds: harness.Comparison, large
+) -> str:
     command = shlex.join(["python", "-m", "benchmarks.train", *sys.argv[1:]])
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -140,6 +153,14 @@ def _report(args, recipe, recipe_score, variants: list[Variant], large) -> str:
             f"| {v.measured.peak_gib:.2f} | {v.score:.4f} | "
             f"{observed:+.4f} [{low:+.4f}, {high:+.4f}] |"
         )
+    observed, low, high = over_seeds.diff
+    lines += [
+        "",
+        f"- mean over {args.model_seeds} model seeds on each side (same folds; the recipe's "
+        f"runs with `--seed` {args.seed} to {args.seed + args.model_seeds - 1}): default "
+        f"{over_seeds.ensemble:.4f}, recipe {over_seeds.recipe:.4f}, difference {observed:+.4f} "
+        f"[{low:+.4f}, {high:+.4f}] (paired patient bootstrap over all runs)",
+    ]
     if large is not None:
         lines += [
             "",
@@ -162,6 +183,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=42, help="data seed (default 42)")
     parser.add_argument("--bags", type=_int_list, default=[1, 3, 5], help="bag counts to time")
     parser.add_argument("--seeds", type=_int_list, default=[1, 3], help="split seeds to time")
+    parser.add_argument(
+        "--model-seeds", type=int, default=3,
+        help="model seeds for the default and the recipe, on the same folds (default 3)",
+    )  # fmt: skip
     parser.add_argument(
         "--large-rows", type=int, default=4_000_000, help="rows of the large run (0 skips it)"
     )

@@ -66,21 +66,35 @@ def paired_bootstrap_diff(
     Both scores are evaluated on the same resampled patients, so the interval reflects only
     how the two rankings differ, not how hard the drawn patients are. Resamples are drawn as
     in `patient_bootstrap_ci`.
+
+    `score_a` and `score_b` may also be lists of score arrays, one per training run (other
+    model seeds, say): the difference is then between the mean pAUC of each side's runs, and
+    the interval also reflects how the runs differ from one another.
     """
-    y, a = _checked(y_true, score_a)
-    _, b = _checked(y_true, score_b)
+    runs_a, runs_b = _runs(score_a), _runs(score_b)
+    y = _checked(y_true, runs_a[0])[0]
+    for scores in (*runs_a, *runs_b):
+        _checked(y_true, scores)
     codes, n_patients = _codes_for(patient_ids, y.size)
-    curve_a = _SortedCurve.build(y, a, codes)
-    curve_b = _SortedCurve.build(y, b, codes)
+    curves_a = [_SortedCurve.build(y, np.asarray(s, dtype=np.float64), codes) for s in runs_a]
+    curves_b = [_SortedCurve.build(y, np.asarray(s, dtype=np.float64), codes) for s in runs_b]
     rng = np.random.default_rng(seed)
     diffs = np.array(
         [
-            curve_a.pauc(w) - curve_b.pauc(w)
-            for w in _patient_weights(rng, n_patients, curve_a, n_boot)
+            np.mean([c.pauc(w) for c in curves_a]) - np.mean([c.pauc(w) for c in curves_b])
+            for w in _patient_weights(rng, n_patients, curves_a[0], n_boot)
         ]
     )
     low, high = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2])
-    return isic_pauc(y, a) - isic_pauc(y, b), float(low), float(high)
+    observed = np.mean([isic_pauc(y, s) for s in runs_a]) - np.mean(
+        [isic_pauc(y, s) for s in runs_b]
+    )
+    return float(observed), float(low), float(high)
+
+
+def _runs(scores) -> list:
+    """One score array, or a list of them (one per run), as a list."""
+    return list(scores) if isinstance(scores, list | tuple) else [scores]
 
 
 def top15_retrieval(y_true, y_score, patient_ids, k: int = 15) -> float:

@@ -170,6 +170,20 @@ def test_paired_diff_sees_a_better_score():
     assert 0 < low <= diff <= high
 
 
+def test_paired_diff_over_several_runs_compares_mean_scores():
+    rng = np.random.default_rng(8)
+    y, score, patient = _lesion_table(rng, 300)
+    other = score + rng.normal(0, 0.3, score.size)
+    worse = score + rng.normal(0, 1.5, score.size)
+    diff, low, high = paired_bootstrap_diff(y, [score, other], [worse], patient, n_boot=200)
+    mean_a = (isic_pauc(y, score) + isic_pauc(y, other)) / 2
+    assert diff == pytest.approx(mean_a - isic_pauc(y, worse))
+    assert low <= diff <= high
+    # the same run twice on each side is that run
+    twice = paired_bootstrap_diff(y, [score, score], [worse, worse], patient, n_boot=100, seed=3)
+    assert twice == paired_bootstrap_diff(y, score, worse, patient, n_boot=100, seed=3)
+
+
 def test_top15_hand_example():
     # Patient A: 17 lesions, malignant ones score 0.95 (rank 1) and 0.01 (rank 17) -> 1/2.
     # Patient B: 2 lesions, its one malignant lesion is in its top 15 -> 1.
