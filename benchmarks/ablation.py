@@ -3,13 +3,15 @@ cross-validation with its inner early stopping) trained with and without each fe
 the same patient-grouped folds, each difference with a 95 % paired patient-bootstrap interval,
 recorded in benchmarks/RESULTS.md.
 
-python -m benchmarks.ablation [--data-dir DIR] [--rows N] [--config FILE.toml]
-[--results benchmarks/RESULTS.md]
+python -m benchmarks.ablation [--data-dir DIR] [--rows N] [--config FILE.toml] [--threads N]
+[--model-seeds K] [--results benchmarks/RESULTS.md]
 
 The variants: the end-to-end issue's feature set (`lesion`, `patient_norm`, `patient_count`,
 the "base"); the base without each of its families; the base plus each patient-context family
 alone; and the base plus every context family ("context"). A family "helps" when its paired
-interval excludes zero (above it).
+interval excludes zero (above it). With `--model-seeds K` each variant is trained K times with
+consecutive seeds on the same folds, and the interval covers those runs too: one training run
+per variant leaves the training noise out.
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     y = train["target"].to_numpy().astype(np.int8)
     patients = train["patient_id"].to_numpy()
     folds = repeated_patient_folds(patients, y, config.cv.folds, [config.seed])
-    scores: dict[str, np.ndarray] = {}
+    # variant -> one out-of-fold column per model seed (the same folds every time)
+    scores: dict[str, list[np.ndarray]] = {}
     seconds: dict[str, float] = {}
     counts: dict[str, int] = {}
     for name, (families, _, _) in variants().items():
@@ -77,12 +80,16 @@ def main(argv: list[str] | None = None) -> int:
         spec = fit_spec(train, list(families), config.features.categoricals)
         built = build_features(train, spec)
         x = Matrix(built.frame, built.names, built.categorical, y)
-        result = cross_validate(x, patients, config, folds=folds)
-        scores[name] = result.oof["lgbm"]
+        scores[name] = [
+            cross_validate(x, patients, config.replace(seed=config.seed + offset), folds=folds).oof[
+                "lgbm"
+            ]
+            for offset in range(args.model_seeds)
+        ]
         seconds[name] = time.perf_counter() - start
         counts[name] = len(built.names)
         print(
-            f"{name}: {counts[name]} features, OOF pAUC {isic_pauc(y, scores[name]):.4f} "
+            f"{name}: {counts[name]} features, OOF pAUC {_mean_pauc(y, scores[name]):.4f} "
             f"({seconds[name]:.0f} s)",
             flush=True,
         )
@@ -91,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     write_section(args.results, table, SECTION)
     print(f"recorded in {args.results}")
     return 0
+
+
+def _mean_pauc(y: np.ndarray, runs: list[np.ndarray]) -> float:
+    return float(np.mean([isic_pauc(y, scores) for scores in runs]))
 
 
 def _report(args, source, y, patients, scores, seconds, counts, seed) -> str:
@@ -105,14 +116,17 @@ def _report(args, source, y, patients, scores, seconds, counts, seed) -> str:
         f"- data: {source}; {int(y.sum())} malignant, {len(set(patients)):,} patients; every "
         "variant on the same folds, LightGBM with the config's parameters and inner early "
         f"stopping, {args.threads} thread(s)",
+        f"- model seeds: {args.model_seeds} per variant (config seed {seed} to "
+        f"{seed + args.model_seeds - 1}); a variant's score is the mean over them",
         f"- difference: variant minus the one it is compared with, {BOOTSTRAP_SAMPLES} paired "
-        "patient-bootstrap resamples, 95 % interval; helps = interval above zero",
+        "patient-bootstrap resamples over all its runs, 95 % interval; helps = interval above "
+        "zero",
         "",
         "| variant | features | OOF pAUC | compared with | difference | 95 % interval | helps |",
         "| --- | ---: | ---: | --- | ---: | --- | --- |",
     ]
     for name, (_, against, what) in variants().items():
-        score = isic_pauc(y, scores[name])
+        score = _mean_pauc(y, scores[name])
         if not against:
             lines.append(f"| {name} | {counts[name]} | {score:.4f} | | | | |")
             continue
@@ -145,6 +159,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", type=Path, help="partial TOML overlay on the default config")
     parser.add_argument("--threads", type=int, default=1, help="LightGBM threads (default 1)")
+    parser.add_argument(
+        "--model-seeds", type=int, default=1,
+        help="trainings per variant with consecutive seeds, same folds (default 1)",
+    )  # fmt: skip
     parser.add_argument(
         "--results",
         type=Path,
