@@ -17,15 +17,12 @@ per variant leaves the training noise out.
 from __future__ import annotations
 
 import argparse
-import datetime
-import shlex
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import machine, write_section
+from benchmarks.harness import section_head, write_section
 from features import synthetic
 from features.build import FAMILIES, RAW_FAMILY, build_features, fit_spec
 from features.io import read_dataset
@@ -105,14 +102,8 @@ def _mean_pauc(y: np.ndarray, runs: list[np.ndarray]) -> float:
 
 
 def _report(args, source, y, patients, scores, seconds, counts, seed) -> str:
-    command = shlex.join(["python", "-m", "benchmarks.ablation", *sys.argv[1:]])
-    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        "## Feature families: ablation (LightGBM)",
-        "",
-        f"- machine: {machine()}",
-        f"- command: `{command}`",
-        f"- date: {date}",
+        *section_head("Feature families: ablation (LightGBM)", "benchmarks.ablation"),
         f"- data: {source}; {int(y.sum())} malignant, {len(set(patients)):,} patients; every "
         "variant on the same folds, LightGBM with the config's parameters and inner early "
         f"stopping, {args.threads} thread(s)",

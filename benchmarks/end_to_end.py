@@ -11,9 +11,7 @@ time and the peak resident memory of its largest process.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -102,14 +100,10 @@ def _report(
 ) -> str:
     observed, low, high = comparison.diff
     n_pos, n_patients = metrics["n_positive"], metrics["n_patients"]
-    command = shlex.join(["python", "-m", "benchmarks.end_to_end", *sys.argv[1:]])
-    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        "## End to end: train_gbdt against the public recipe",
-        "",
-        f"- machine: {harness.machine()}",
-        f"- command: `{command}`",
-        f"- date: {date}",
+        *harness.section_head(
+            "End to end: train_gbdt against the public recipe", "benchmarks.end_to_end"
+        ),
         f"- data: synthetic, {args.rows:,} train rows ({n_pos} malignant, {n_patients:,} "
         f"patients), {args.test_rows:,} test rows, seed {args.seed}; both on the same folds",
         "",
@@ -139,9 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.end_to_end", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--rows", type=int, default=400_000, help="train rows (default 400000)")
-    parser.add_argument("--test-rows", type=int, default=200_000, help="test rows (default 200000)")
-    parser.add_argument("--seed", type=int, default=42, help="data seed (default 42)")
+    harness.add_data_arguments(parser)
     parser.add_argument(
         "--work",
         type=Path,

@@ -15,16 +15,14 @@ build on `--rows` train rows.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import shlex
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import ensure_data, machine, write_section
+from benchmarks.harness import add_data_arguments, ensure_data, section_head, write_section
 
 SECTION = "benchmarks.features"
 RECIPE_SET = ("lesion", "patient_norm", "patient_count")
@@ -114,15 +112,9 @@ def _measure(variant: str, data: Path, train_only: bool = False) -> dict:
 
 
 def _report(args, results: dict, scale) -> str:
-    command = shlex.join(["python", "-m", "benchmarks.features", *sys.argv[1:]])
-    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     recipe = results["recipe"]["seconds"]
     lines = [
-        "## Feature build: speed and memory",
-        "",
-        f"- machine: {machine()}",
-        f"- command: `{command}`",
-        f"- date: {date}",
+        *section_head("Feature build: speed and memory", "benchmarks.features"),
         f"- data: synthetic (make_synthetic), {args.rows:,} train + {args.test_rows:,} test rows, "
         f"seed {args.seed}; CSV on disk to the final train and test feature frames, each "
         "variant in a fresh process (wall time from the first read, the fastest of "
@@ -152,9 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.features", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--rows", type=int, default=400_000, help="train rows (default 400000)")
-    parser.add_argument("--test-rows", type=int, default=200_000, help="test rows (default 200000)")
-    parser.add_argument("--seed", type=int, default=42, help="data seed (default 42)")
+    add_data_arguments(parser)
     parser.add_argument(
         "--scale-rows", type=int, default=0, help="also time the default build on N train rows"
     )

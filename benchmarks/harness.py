@@ -4,6 +4,8 @@ benchmarks/RESULTS.md."""
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import json
 import os
 import platform
@@ -89,6 +91,27 @@ def measure(name: str, command: list[str], work: Path) -> Measured:
     measured = Measured(stats["seconds"], stats["max_rss_kib"] / 1024**2)
     print(f"  {measured.seconds:.1f} s, peak {measured.peak_gib:.2f} GiB", flush=True)
     return measured
+
+
+def section_head(title: str, module: str) -> list[str]:
+    """The first lines of a RESULTS.md section: its title, the machine, the command as it was
+    run and the date."""
+    command = shlex.join(["python", "-m", module, *sys.argv[1:]])
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return [
+        f"## {title}",
+        "",
+        f"- machine: {machine()}",
+        f"- command: `{command}`",
+        f"- date: {date}",
+    ]
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """--rows, --test-rows and --seed of the synthetic benchmark data."""
+    parser.add_argument("--rows", type=int, default=400_000, help="train rows (default 400000)")
+    parser.add_argument("--test-rows", type=int, default=200_000, help="test rows (default 200000)")
+    parser.add_argument("--seed", type=int, default=42, help="data seed (default 42)")
 
 
 def machine() -> str:

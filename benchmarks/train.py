@@ -15,8 +15,6 @@ the recipe comes with a 95 % paired patient-bootstrap interval over the same row
 from __future__ import annotations
 
 import argparse
-import datetime
-import shlex
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -42,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work.resolve()
     data = work / "data"
     harness.ensure_data(data, args.rows, args.test_rows, args.seed)
-    default_bags = load_config().training.bags
+    defaults = load_config()
+    default_bags = defaults.training.bags
 
     default_run = work / "default"
     default = harness.measure("default", _train_command(data, default_run), work)
@@ -60,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     for offset in range(1, args.model_seeds):
         run = work / f"reseeded{offset}"
         overlay = work / f"reseeded{offset}.toml"
-        overlay.write_text(f"seed = {load_config().seed + offset}\n")
+        overlay.write_text(f"seed = {defaults.seed + offset}\n")
         folds = ["--folds-file", str(default_run / "folds.csv"), "--config", str(overlay)]
         measured = harness.measure(run.name, _train_command(data, run, *folds), work)
         variants.append(_variant(f"default, model seed +{offset} (same folds)", measured, run,
@@ -130,14 +129,11 @@ def _variant(label: str, measured: harness.Measured, run: Path, recipe: Path, se
 def _report(
     args, recipe, recipe_score, variants: list[Variant], over_seeds: harness.Comparison, large
 ) -> str:
-    command = shlex.join(["python", "-m", "benchmarks.train", *sys.argv[1:]])
-    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        "## Training: the default set-up, bags and split seeds against the public recipe",
-        "",
-        f"- machine: {harness.machine()}",
-        f"- command: `{command}`",
-        f"- date: {date}",
+        *harness.section_head(
+            "Training: the default set-up, bags and split seeds against the public recipe",
+            "benchmarks.train",
+        ),
         f"- data: synthetic, {args.rows:,} train and {args.test_rows:,} test rows, seed "
         f"{args.seed}; every variant on the default run's folds (the recipe too)",
         "",
@@ -178,9 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.train", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--rows", type=int, default=400_000, help="train rows (default 400000)")
-    parser.add_argument("--test-rows", type=int, default=200_000, help="test rows (default 200000)")
-    parser.add_argument("--seed", type=int, default=42, help="data seed (default 42)")
+    harness.add_data_arguments(parser)
     parser.add_argument("--bags", type=_int_list, default=[1, 3, 5], help="bag counts to time")
     parser.add_argument("--seeds", type=_int_list, default=[1, 3], help="split seeds to time")
     parser.add_argument(
