@@ -71,13 +71,13 @@ def paired_bootstrap_diff(
     model seeds, say): the difference is then between the mean pAUC of each side's runs, and
     the interval also reflects how the runs differ from one another.
     """
-    runs_a, runs_b = _runs(score_a), _runs(score_b)
-    y = _checked(y_true, runs_a[0])[0]
-    for scores in (*runs_a, *runs_b):
-        _checked(y_true, scores)
+    checked_a = [_checked(y_true, s) for s in _runs(score_a)]
+    checked_b = [_checked(y_true, s) for s in _runs(score_b)]
+    y = checked_a[0][0]
+    runs_a, runs_b = [s for _, s in checked_a], [s for _, s in checked_b]
     codes, n_patients = _codes_for(patient_ids, y.size)
-    curves_a = [_SortedCurve.build(y, np.asarray(s, dtype=np.float64), codes) for s in runs_a]
-    curves_b = [_SortedCurve.build(y, np.asarray(s, dtype=np.float64), codes) for s in runs_b]
+    curves_a = [_SortedCurve.build(y, s, codes) for s in runs_a]
+    curves_b = [_SortedCurve.build(y, s, codes) for s in runs_b]
     rng = np.random.default_rng(seed)
     diffs = np.array(
         [
