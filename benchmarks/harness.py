@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -46,7 +47,9 @@ class Measured:
 def ensure_data(data: Path, rows: int, test_rows: int, seed: int) -> None:
     stamp = data / "make_synthetic.json"
     # the generator's own hash: data written by an older generator is written again
-    generator = file_sha256(Path(synthetic.__file__))
+    package = Path(synthetic.__file__).parent
+    files = "".join(file_sha256(f) for f in sorted(package.glob("*.py")))
+    generator = hashlib.sha256(files.encode()).hexdigest()
     wanted = {"rows": rows, "test_rows": test_rows, "seed": seed, "generator": generator}
     if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
         print(f"reusing {data} ({wanted})", flush=True)

@@ -1,4 +1,4 @@
-"""Tests for features/synthetic.py: the generator against the real files and the README facts."""
+"""Tests for features/synthetic/: the generator against the real files and the README facts."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def test_lesion_id_on_every_malignant_and_few_benign(train):
 
 
 def test_missingness_near_the_real_rates(train):
-    rates = {c: train[c].null_count() / train.height for c in synthetic._MISSING}
+    rates = {c: train[c].null_count() / train.height for c in synthetic.facts.MISSING}
     assert abs(rates["sex"] - 0.0287) < 0.004
     assert abs(rates["anatom_site_general"] - 0.0144) < 0.003
     assert abs(rates["age_approx"] - 0.0070) < 0.002

@@ -1,0 +1,109 @@
+"""The embedded default: a SLICE-3D-shaped generator calibrated to real summary statistics.
+
+Every lesion carries a latent atypia `u` (benign about N(0, 1/D), malignant about N(1, 1/D)).
+Each malignancy-related measurement moves with `u` on top of a patient baseline (skin colour,
+typical nevus size, contrast and colour) and independent noise, so a lesion is suspicious
+partly in absolute terms and partly by how it stands out from its own patient's lesions (the
+"ugly duckling"). Benign lesions with high atypia are the look-alikes.
+
+Two effects of real TBP data shape what "standing out" means:
+- A patient's benign lesions are not all nevi: seborrhoeic keratoses and solar lentigines are
+  larger, lighter, yellower and not nevus-like, grow more common with age and sit mostly on
+  sun-exposed sites. Each patient has their own share of them and their own look for them.
+- The tile type is a property of the patient's TBP machine (the real rows: white tiles come
+  from Memorial Sloan Kettering), and white-light tiles read far lighter, less yellow and
+  less nevus-like than cross-polarised (XP) ones.
+
+Priors on which rows are malignant follow the real site, hospital and age effects. Only summary
+numbers of the real data (medians, rates, counts, level names) live here as constants; no real
+row does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from features import schema
+from features.synthetic import cohort, measurements, series, train_only
+
+EMBEDDED_TRAIN_ROWS = 120_000
+EMBEDDED_TEST_ROWS = 10_000
+DEFAULT_MALIGNANT_RATE = 0.001
+
+
+def generate(
+    train_rows: int,
+    test_rows: int,
+    seed: int,
+    malignant_rate: float = DEFAULT_MALIGNANT_RATE,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A train frame (TRAIN_COLUMN_NAMES, train_schema()) with exactly
+    round(malignant_rate * train_rows) malignant rows, and a test frame (TEST_COLUMN_NAMES,
+    test_schema()) from other patients; test_rows may be 0."""
+    if train_rows < 1 or test_rows < 0:
+        raise ValueError(
+            f"train_rows must be >= 1 and test_rows >= 0, got {train_rows}, {test_rows}"
+        )
+    if not 0.0 <= malignant_rate <= 1.0:
+        raise ValueError(f"malignant_rate must lie in [0, 1], got {malignant_rate}")
+    rng = np.random.default_rng(seed)
+    n_train_patients = cohort.n_patients(train_rows)
+    n_test_patients = cohort.n_patients(test_rows) if test_rows else 0
+    counts = np.concatenate(
+        [
+            cohort.lesion_counts(rng, train_rows, n_train_patients),
+            cohort.lesion_counts(rng, test_rows, n_test_patients),
+        ]
+    )
+    pidx = np.repeat(np.arange(counts.size), counts)
+    patients = cohort.patients(rng, counts.size)
+    rows = cohort.locations(rng, pidx.size)
+    malignant = np.zeros(pidx.size, dtype=bool)
+    for lo, hi, lo_p, hi_p in (
+        (0, train_rows, 0, n_train_patients),
+        (train_rows, train_rows + test_rows, n_train_patients, counts.size),
+    ):
+        n_mal = round(malignant_rate * (hi - lo))
+        if n_mal:
+            malignant[lo:hi] = cohort.pick_malignant(
+                rng, n_mal, pidx[lo:hi] - lo_p, counts[lo_p:hi_p], patients, lo_p, rows, lo, hi
+            )
+    frame = measurements.measurements(rng, pidx, patients, rows, malignant)
+    frame = frame.with_columns(
+        isic_id=series.ids(rng, "ISIC_", pidx.size),
+        patient_id=pl.Series(series.ids(rng, "IP_", counts.size)).gather(pidx),
+        target=pl.Series(malignant.astype(np.int8)),
+    )
+    frame = frame.with_columns(train_only.columns(rng, malignant, frame["u"].to_numpy()))
+    train = frame.slice(0, train_rows).select(schema.TRAIN_COLUMN_NAMES).cast(schema.train_schema())
+    test = frame.slice(train_rows).select(schema.TEST_COLUMN_NAMES).cast(schema.test_schema())
+    return train, test
+
+
+def embedded(seed: int = 42) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The default data set: EMBEDDED_TRAIN_ROWS train and EMBEDDED_TEST_ROWS test rows."""
+    return generate(EMBEDDED_TRAIN_ROWS, EMBEDDED_TEST_ROWS, seed)
+
+
+def write_kaggle_layout(train: pl.DataFrame, test: pl.DataFrame, out_dir: Path) -> None:
+    """Write train-metadata.csv, test-metadata.csv and sample_submission.csv (target 0.3) into
+    out_dir, each to a temporary name first and then renamed into place."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sample = test.select("isic_id", target=pl.lit(0.3))
+    for name, frame in (
+        ("train-metadata.csv", train),
+        ("test-metadata.csv", test),
+        ("sample_submission.csv", sample),
+    ):
+        final = out_dir / name
+        tmp = out_dir / f".{name}.{os.getpid()}.tmp"
+        try:
+            frame.write_csv(tmp, null_value="")
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
