@@ -65,3 +65,21 @@ def test_missing_values_sit_at_the_patient_centre():
     out = neighbours.neighbour_features(holed)
     assert out.row(0) == (0.0, out["ugly_nn_distance"][0], out["ugly_nn_distance_ratio"][0])
     assert not out.select(pl.all().is_nan().any()).row(0)[0]
+
+
+def test_mahalanobis_finds_a_lesion_that_breaks_the_patients_correlations():
+    # Size and area move together across a patient's lesions. One lesion is large for its
+    # area: far from the patient under their covariance, unremarkable by Euclidean distance.
+    rng = np.random.default_rng(4)
+    frame = _frame(rng, {"a": 400})
+    size = rng.standard_normal(400)
+    area = size + 0.1 * rng.standard_normal(400)
+    size[0], area[0] = 1.8, -1.8
+    frame = frame.with_columns(clin_size_long_diam_mm=size, tbp_lv_areaMM2=area)
+    x = frame.select(CONTEXT_COLUMNS).to_numpy()
+    std = x.std(axis=0, ddof=1)
+    z = np.where(std > 0, (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0), 0.0)
+    euclidean = np.linalg.norm(z, axis=1)
+    assert (euclidean > euclidean[0]).sum() > 40  # not even in the patient's top 10 %
+    mahalanobis = neighbours.neighbour_features(frame)["ugly_mahalanobis"].to_numpy()
+    assert np.argmax(mahalanobis) == 0
