@@ -4,7 +4,7 @@ the same patient-grouped folds, each difference with a 95 % paired patient-boots
 recorded in benchmarks/RESULTS.md.
 
 python -m benchmarks.ablation [--data-dir DIR] [--rows N] [--config FILE.toml] [--threads N]
-[--model-seeds K] [--results benchmarks/RESULTS.md]
+[--model-seeds K] [--free-direction-sd S] [--results benchmarks/RESULTS.md]
 
 The variants: the end-to-end issue's feature set (`lesion`, `patient_norm`, `patient_count`,
 the "base"); the base without each of its families; the base plus each patient-context family
@@ -12,6 +12,10 @@ alone; and the base plus every context family ("context"). A family "helps" when
 interval excludes zero (above it). With `--model-seeds K` each variant is trained K times with
 consecutive seeds on the same folds, and the interval covers those runs too: one training run
 per variant leaves the training noise out.
+
+`--free-direction-sd S` (synthetic data only) asks what the context families could find: the
+generator also moves each malignant lesion S within-patient SDs from its patient in a random
+colour and shape direction, and the table goes to a section of its own.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import numpy as np
 from benchmarks.harness import section_head, write_section
 from features import synthetic
 from features.build import FAMILIES, RAW_FAMILY, build_features, fit_spec
+from features.errors import UserError
 from features.io import read_dataset
 from models.config import load_config
 from models.cv import cross_validate
@@ -60,8 +65,20 @@ def main(argv: list[str] | None = None) -> int:
         models={"names": ["lgbm"]}, training={"threads": args.threads}, cv={"repeats": 1}
     )
     if args.data_dir is None:
-        train, _ = synthetic.generate(args.rows, 0, config.seed, config.synthetic.malignant_rate)
+        train, _ = synthetic.generate(
+            args.rows,
+            0,
+            config.seed,
+            config.synthetic.malignant_rate,
+            free_direction_sd=args.free_direction_sd,
+        )
         source = f"synthetic, {args.rows:,} rows, seed {config.seed}"
+        if args.free_direction_sd:
+            source += (
+                f", malignant lesions moved {args.free_direction_sd:g} SDs in a free direction"
+            )
+    elif args.free_direction_sd:
+        raise UserError("--free-direction-sd: changes synthetic data only, not --data-dir")
     else:
         train = read_dataset(args.data_dir).train
         source = str(args.data_dir)
@@ -92,9 +109,20 @@ def main(argv: list[str] | None = None) -> int:
         )
     table = _report(args, source, y, patients, scores, seconds, counts, config.seed)
     print(table)
-    write_section(args.results, table, SECTION)
+    write_section(args.results, table, _section(args))
     print(f"recorded in {args.results}")
     return 0
+
+
+def _title(args: argparse.Namespace) -> str:
+    title = "Feature families: ablation (LightGBM)"
+    if args.free_direction_sd:
+        title += f", planted free-direction outliers of {args.free_direction_sd:g} SDs"
+    return title
+
+
+def _section(args: argparse.Namespace) -> str:
+    return f"{SECTION}.free_direction" if args.free_direction_sd else SECTION
 
 
 def _mean_pauc(y: np.ndarray, runs: list[np.ndarray]) -> float:
@@ -103,7 +131,7 @@ def _mean_pauc(y: np.ndarray, runs: list[np.ndarray]) -> float:
 
 def _report(args, source, y, patients, scores, seconds, counts, seed) -> str:
     lines = [
-        *section_head("Feature families: ablation (LightGBM)", "benchmarks.ablation"),
+        *section_head(_title(args), "benchmarks.ablation"),
         f"- data: {source}; {int(y.sum())} malignant, {len(set(patients)):,} patients; every "
         "variant on the same folds, LightGBM with the config's parameters and inner early "
         f"stopping, {args.threads} thread(s)",
@@ -153,6 +181,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model-seeds", type=int, default=1,
         help="trainings per variant with consecutive seeds, same folds (default 1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--free-direction-sd", type=float, default=0.0,
+        help="synthetic data only: also move malignant lesions this many within-patient SDs "
+        "in a random direction (default 0: the calibrated data)",
     )  # fmt: skip
     parser.add_argument(
         "--results",

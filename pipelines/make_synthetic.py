@@ -1,6 +1,7 @@
 """Write the embedded synthetic SLICE-3D data set in the Kaggle layout.
 
 python -m pipelines.make_synthetic --out DIR [--rows N] [--test-rows N] [--seed S]
+[--free-direction-sd S]
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--test-rows: expected a whole number >= 0, got {args.test_rows}")
     if args.rows + args.test_rows > 9_000_000:
         raise UserError("--rows plus --test-rows: expected at most 9,000,000 (7-digit isic_id)")
-    train, test = synthetic.generate(args.rows, args.test_rows, args.seed)
+    if not 0.0 <= args.free_direction_sd < float("inf"):
+        raise UserError(
+            f"--free-direction-sd: expected a finite number >= 0, got {args.free_direction_sd}"
+        )
+    train, test = synthetic.generate(
+        args.rows, args.test_rows, args.seed, free_direction_sd=args.free_direction_sd
+    )
     synthetic.write_kaggle_layout(train, test, args.out)
     print(f"wrote {train.height} train and {test.height} test rows to {args.out}")
     return 0
@@ -47,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
         help="test rows from other patients, 0 for none (default %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
+    parser.add_argument(
+        "--free-direction-sd",
+        type=float,
+        default=0.0,
+        help="experiments only: malignant lesions also stand out from their patient in a "
+        "random colour and shape direction, this many within-patient SDs (default 0: the "
+        "calibrated data)",
+    )
     return parser
 
 

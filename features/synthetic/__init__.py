@@ -40,16 +40,24 @@ def generate(
     test_rows: int,
     seed: int,
     malignant_rate: float = DEFAULT_MALIGNANT_RATE,
+    free_direction_sd: float = 0.0,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A train frame (TRAIN_COLUMN_NAMES, train_schema()) with exactly
     round(malignant_rate * train_rows) malignant rows, and a test frame (TEST_COLUMN_NAMES,
-    test_schema()) from other patients; test_rows may be 0."""
+    test_schema()) from other patients; test_rows may be 0.
+
+    `free_direction_sd` (default 0: the calibrated data) is for experiments on what
+    patient-context features can find: each malignant lesion also stands out from its patient
+    in a random direction of colour and shape, that many within-patient SDs in all
+    (`measurements.free_direction`). Every other value stays as it is."""
     if train_rows < 1 or test_rows < 0:
         raise ValueError(
             f"train_rows must be >= 1 and test_rows >= 0, got {train_rows}, {test_rows}"
         )
     if not 0.0 <= malignant_rate <= 1.0:
         raise ValueError(f"malignant_rate must lie in [0, 1], got {malignant_rate}")
+    if not 0.0 <= free_direction_sd < float("inf"):
+        raise ValueError(f"free_direction_sd must be finite and >= 0, got {free_direction_sd}")
     rng = np.random.default_rng(seed)
     n_train_patients = cohort.n_patients(train_rows)
     n_test_patients = cohort.n_patients(test_rows) if test_rows else 0
@@ -72,7 +80,7 @@ def generate(
             malignant[lo:hi] = cohort.pick_malignant(
                 rng, n_mal, pidx[lo:hi] - lo_p, counts[lo_p:hi_p], patients, lo_p, rows, lo, hi
             )
-    frame = measurements.measurements(rng, pidx, patients, rows, malignant)
+    frame = measurements.measurements(rng, pidx, patients, rows, malignant, free_direction_sd)
     frame = frame.with_columns(
         isic_id=series.ids(rng, "ISIC_", pidx.size),
         patient_id=pl.Series(series.ids(rng, "IP_", counts.size)).gather(pidx),

@@ -9,6 +9,10 @@ import polars as pl
 from features import schema
 from features.synthetic import facts, series
 
+# The per-lesion noise of each channel that `free_direction` moves (log minor axis, log border
+# irregularity, log colour variation, delta a*, delta b*): about its within-patient SD.
+_FREE_CHANNEL_SD = np.array([0.25, 0.42, 0.55, 1.8, 1.6])
+
 
 def measurements(
     rng: np.random.Generator,
@@ -16,9 +20,14 @@ def measurements(
     patients: dict[str, np.ndarray],
     rows: dict[str, np.ndarray],
     malignant: np.ndarray,
+    free_direction_sd: float = 0.0,
 ) -> pl.DataFrame:
     """One row per lesion (`pidx`: its patient): the measurement and categorical columns of the
-    test schema, and the latent atypia `u` that the train-only columns follow."""
+    test schema, and the latent atypia `u` that the train-only columns follow.
+
+    `free_direction_sd` > 0 is for experiments: each malignant lesion also moves that many
+    within-patient SDs in a random direction of five colour and shape channels (see
+    `free_direction`); 0 leaves the calibrated data as it is, byte for byte."""
     n = pidx.size
     per = {k: v[pidx] for k, v in patients.items()}
     loc = rows["location"]
@@ -34,6 +43,8 @@ def measurements(
     u[malignant] += 1.0
     size_u = u.copy()
     size_u[malignant] -= (rng.random(n_mal) < facts.TINY_MALIGNANT) * 2.6
+
+    free = free_direction(rng, malignant, free_direction_sd)
 
     def z() -> np.ndarray:
         return rng.standard_normal(n)
@@ -55,6 +66,7 @@ def measurements(
         + rng.exponential(0.14, n)
         + 0.56 * size_u
         + keratosis * per["k_size"]
+        + free[:, 0]
     )
     minor = np.exp(log_minor)
     ratio = 1.0 + np.exp(np.log(0.577) + 0.55 * z() - 0.1 * u)
@@ -62,7 +74,9 @@ def measurements(
     eccentricity = np.sqrt(1.0 - 1.0 / ratio**2)
     diameter = np.maximum(np.round(major * np.exp(0.06 * z()), 2), 1.0)
     area = np.pi / 4 * major * minor * np.exp(0.08 * z())
-    border = np.clip(np.exp(np.log(2.95) + 0.42 * z() + 0.12 * u + 0.1 * keratosis), 0.81, 10.0)
+    border = np.clip(
+        np.exp(np.log(2.95) + 0.42 * z() + 0.12 * u + 0.1 * keratosis + free[:, 1]), 0.81, 10.0
+    )
     a_, b_ = major / 2, minor / 2
     ellipse = np.pi * (3 * (a_ + b_) - np.sqrt((3 * a_ + b_) * (a_ + 3 * b_)))
     perimeter = ellipse * (1.0 + 0.04 * border) * np.exp(0.03 * z() + 0.06 * u)
@@ -70,7 +84,9 @@ def measurements(
     angle = rng.integers(0, 36, n) * 5.0
 
     # colour variation inside the lesion: zero for small uniform lesions
-    variation = np.exp(np.log(0.9) + per["variation"] + 0.55 * z() + 0.5 * u + 0.25 * keratosis)
+    variation = np.exp(
+        np.log(0.9) + per["variation"] + 0.55 * z() + 0.5 * u + 0.25 * keratosis + free[:, 2]
+    )
     variation[rng.random(n) < np.where(minor < 1.5, 0.35, 0.06)] = 0.0
     radial = variation * np.exp(-0.03 + 0.15 * z())
     norm_color = np.minimum(variation * 2.95 * np.exp(0.2 * z()), 10.0)
@@ -86,8 +102,8 @@ def measurements(
     b_ext = per["Bext"] + facts.WHITE_SHIFT["Bext"] * white + 1.8 * z() - 1.4 * u
     contrast = per["contrast"] - keratosis * per["k_light"]
     delta_l = -(2.6 + np.exp(np.log(5.7) + contrast + 0.42 * z() + 0.2 * u))
-    delta_a = per["dA"] + 1.8 * z() + 0.4 * u
-    delta_b = per["dB"] + keratosis * per["k_yellow"] + 1.6 * z() - 2.3 * u
+    delta_a = per["dA"] + 1.8 * z() + 0.4 * u + free[:, 3]
+    delta_b = per["dB"] + keratosis * per["k_yellow"] + 1.6 * z() - 2.3 * u + free[:, 4]
     l_ = np.clip(l_ext + delta_l, 3.0, 95.0)
     delta_l = l_ - l_ext
     a_les, b_les = a_ext + delta_a, b_ext + delta_b
@@ -157,3 +173,15 @@ def measurements(
             "u": u,
         }
     )
+
+
+def free_direction(rng: np.random.Generator, malignant: np.ndarray, sd: float) -> np.ndarray:
+    """(rows, 5) shifts: zero for benign lesions; for a malignant one a random unit direction
+    over the five channels, `sd` within-patient SDs long. Drawn from a child of `rng`, so the
+    rest of the data does not change with `sd`."""
+    shifts = np.zeros((malignant.size, _FREE_CHANNEL_SD.size))
+    if sd > 0:
+        direction = rng.spawn(1)[0].standard_normal((int(malignant.sum()), _FREE_CHANNEL_SD.size))
+        direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+        shifts[malignant] = sd * direction * _FREE_CHANNEL_SD
+    return shifts

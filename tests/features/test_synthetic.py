@@ -288,6 +288,31 @@ def test_same_seed_same_bytes_different_seed_different(tmp_path):
     assert (tmp_path / "a" / files[0]).read_bytes() != (tmp_path / "c" / files[0]).read_bytes()
 
 
+def test_free_direction_moves_only_malignant_lesions_by_the_asked_distance():
+    plain, _ = synthetic.generate(20_000, 0, seed=5, malignant_rate=0.01)
+    moved, _ = synthetic.generate(20_000, 0, seed=5, malignant_rate=0.01, free_direction_sd=3.0)
+    malignant = plain["target"] == 1
+    assert plain.filter(~malignant).equals(moved.filter(~malignant))
+    untouched = ["tbp_lv_Lext", "tbp_lv_deltaL", "tbp_lv_x", "tbp_lv_nevi_confidence", "age_approx"]
+    assert plain.select(untouched).equals(moved.select(untouched))
+    # The five channels, each in units of its per-lesion noise, from the written columns alone,
+    # on the rows where no clipping and no zeroed colour variation hides the move.
+    a, b = plain.filter(malignant), moved.filter(malignant)
+    clear = pl.all_horizontal(f["tbp_lv_color_std_mean"] > 0 for f in (a, b)) & pl.all_horizontal(
+        f["tbp_lv_norm_border"].is_between(0.82, 9.9) for f in (a, b)
+    )
+    a, b = a.filter(clear), b.filter(clear)
+    logs = {"tbp_lv_minorAxisMM": 0.25, "tbp_lv_norm_border": 0.42, "tbp_lv_color_std_mean": 0.55}
+    shifts = {"tbp_lv_deltaA": 1.8, "tbp_lv_deltaB": 1.6}
+    steps = np.column_stack(
+        [np.log(b[c].to_numpy() / a[c].to_numpy()) / sd for c, sd in logs.items()]
+        + [(b[c] - a[c]).to_numpy() / sd for c, sd in shifts.items()]
+    )
+    assert len(steps) > 100
+    np.testing.assert_allclose(np.linalg.norm(steps, axis=1), 3.0, atol=1e-3)
+    assert ((steps > 0).mean(axis=0) > 0.3).all() and ((steps < 0).mean(axis=0) > 0.3).all()
+
+
 def test_cli_writes_the_kaggle_layout(tmp_path):
     out = tmp_path / "data"
     assert make_synthetic.main(["--out", str(out), "--rows", "3000", "--test-rows", "500"]) == 0
@@ -307,7 +332,15 @@ def test_cli_writes_the_kaggle_layout(tmp_path):
     assert train["sex"].null_count() > 0 or train.height < 100
 
 
-@pytest.mark.parametrize("argv", [["--rows", "0"], ["--test-rows", "-1"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--rows", "0"],
+        ["--test-rows", "-1"],
+        ["--free-direction-sd", "-1"],
+        ["--free-direction-sd", "nan"],
+    ],
+)
 def test_cli_rejects_bad_sizes(tmp_path, argv):
     with pytest.raises(UserError, match="--"):
         make_synthetic.main(["--out", str(tmp_path), *argv])
