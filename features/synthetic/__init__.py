@@ -15,8 +15,10 @@ Two effects of real TBP data shape what "standing out" means:
   less nevus-like than cross-polarised (XP) ones.
 
 Priors on which rows are malignant follow the real site, hospital and age effects. Only summary
-numbers of the real data (medians, rates, counts, level names) live here as constants; no real
-row does.
+numbers of the real data (medians, rates, counts, level names) live in the package, in
+`facts`; no real row does. `cohort` draws the patients, their lesion counts and locations and
+which rows are malignant, `measurements` the measured columns, `train_only` the train-only
+columns that agree with the label.
 """
 
 from __future__ import annotations
