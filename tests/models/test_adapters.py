@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xgboost as xgb
 
 from models.cv import fit_settings
 from models.gbdt import FitSettings, Matrix
@@ -129,3 +130,33 @@ def test_kept_round_is_the_peak_of_the_smoothed_curve():
         threads=1,
     )
     assert score.best_rounds(bounded) == 50
+
+
+def test_xgboost_stops_where_patience_runs_out_on_the_k_round_scores(matrices):
+    # The same trees grown without validation give the inner score of every prefix; the
+    # early-stopped fit must end exactly `patience` rounds after the best of the scores
+    # computed every k rounds (a round in between never counts as an improvement).
+    train, valid = matrices
+    k, patience = 3, 12
+    settings = FitSettings(
+        max_rounds=150,
+        early_stopping_rounds=patience,
+        min_rounds=1,
+        eval_every=k,
+        smoothing_rounds=1,
+        threads=1,
+    )
+    params = CONFIG.models.params("xgb")
+    stopped = booster("xgb").fit(train, valid, params, 3, settings).booster
+    full = booster("xgb").fit(train, None, params, 3, settings).booster
+    inner = xgb.DMatrix(valid.frame.select(valid.names), enable_categorical=True)
+    best, best_epoch, expected = -1.0, 0, settings.max_rounds
+    for epoch in range(0, settings.max_rounds, k):
+        value = isic_pauc(valid.y, full.predict(inner, iteration_range=(0, epoch + 1)))
+        if value > best:
+            best, best_epoch = value, epoch
+        if epoch + k - best_epoch > patience:  # patience runs out before the next score
+            expected = best_epoch + patience + 1
+            break
+    assert expected < settings.max_rounds  # the check must see early stopping happen
+    assert stopped.num_boosted_rounds() == expected
