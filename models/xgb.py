@@ -15,7 +15,6 @@ from models.gbdt import EveryKScore, FitSettings, Matrix
 FIXED_PARAMS = {
     "objective": "binary:logistic",
     "tree_method": "hist",
-    "disable_default_eval_metric": 1,
     "verbosity": 0,
 }
 
