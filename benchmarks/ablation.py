@@ -31,11 +31,10 @@ from features import synthetic
 from features.build import FAMILIES, RAW_FAMILY, build_features, fit_spec
 from features.errors import UserError
 from features.io import read_dataset
+from models.boosters import Matrix
 from models.config import load_config
-from models.cv import cross_validate
-from models.folds import repeated_patient_folds
-from models.gbdt import Matrix
-from models.metric import isic_pauc, paired_bootstrap_diff
+from models.cv import cross_validate, repeated_patient_folds
+from models.evaluation import isic_pauc, paired_bootstrap_diff
 from pipelines._cli import run_cli
 
 SECTION = "benchmarks.ablation"

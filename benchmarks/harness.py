@@ -178,7 +178,7 @@ def against_recipe_runs(
 ) -> Comparison:
     """The mean score of several train_gbdt runs against the mean of several recipe runs (other
     model seeds), all on the same rows and folds, with a paired patient-bootstrap interval."""
-    from models.metric import isic_pauc, paired_bootstrap_diff
+    from models.evaluation import isic_pauc, paired_bootstrap_diff
 
     frames = [pl.read_parquet(run / "oof.parquet") for run in runs]
     base = frames[0].select("isic_id", "patient_id", "target", "fold")

@@ -28,9 +28,8 @@ import xgboost
 from features import schema
 from features.errors import UserError
 from features.io import read_dataset
-from models.folds import patient_folds
-from models.metric import isic_pauc
-from models.sampling import derive_seed, undersample_negatives
+from models.cv import derive_seed, patient_folds, undersample_negatives
+from models.evaluation import isic_pauc
 from pipelines._cli import run_cli
 
 ERR = 1e-5

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from features.errors import UserError
-from models.sampling import SamplingPlan
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.toml"
 MODEL_NAMES = ("lgbm", "xgb", "cat")
 ENSEMBLE_METHODS = ("rank_mean", "weighted_rank", "mean")
 CALIBRATIONS = ("isotonic", "platt")
+SAMPLING_STRATEGIES = ("undersample", "disjoint")
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,6 @@ class SamplingConfig:
     strategy: str = "undersample"
     positives_oversample_ratio: float = 0.0
     max_negatives_per_patient: int = 0
-
-    def plan(self) -> SamplingPlan:
-        return SamplingPlan(
-            strategy=self.strategy,
-            negatives_per_positive=self.negatives_per_positive,
-            positives_oversample_ratio=self.positives_oversample_ratio,
-            max_negatives_per_patient=self.max_negatives_per_patient,
-        )
 
 
 @dataclass(frozen=True)
@@ -215,4 +207,23 @@ def _validate(config: Config, source: str) -> None:
             f"{source}: synthetic needs train_rows >= 1, test_rows >= 0 and "
             "malignant_rate in [0, 1]"
         )
-    config.sampling.plan().check(source)
+    _validate_sampling(config.sampling, source)
+
+
+def _validate_sampling(sampling: SamplingConfig, source: str) -> None:
+    if sampling.strategy not in SAMPLING_STRATEGIES:
+        raise UserError(
+            f"{source}: sampling.strategy '{sampling.strategy}' is not known; "
+            f"expected one of {', '.join(SAMPLING_STRATEGIES)}"
+        )
+    if sampling.negatives_per_positive < 0:
+        raise UserError(f"{source}: sampling.negatives_per_positive must be >= 0 (0 keeps all)")
+    if not 0 <= sampling.positives_oversample_ratio < 1:
+        raise UserError(
+            f"{source}: sampling.positives_oversample_ratio must be in [0, 1) "
+            "(positives per negative after over-sampling; 0 turns it off)"
+        )
+    if sampling.max_negatives_per_patient < 0:
+        raise UserError(
+            f"{source}: sampling.max_negatives_per_patient must be >= 0 (0 means no cap)"
+        )

@@ -65,5 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cli() -> int:
+    """The `tbp-make-synthetic` console script."""
+    return run_cli(main)
+
+
 if __name__ == "__main__":
-    raise SystemExit(run_cli(main))
+    raise SystemExit(cli())

@@ -12,8 +12,9 @@ from features import synthetic
 from features.errors import UserError
 from features.io import Dataset, read_dataset
 from models import artifacts
+from models.artifacts import FinishedRun
 from models.config import MODEL_NAMES, load_config
-from models.train import ENSEMBLE, TrainResult, train
+from models.run import ENSEMBLE, train
 from pipelines._cli import run_cli
 
 
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def summary_table(result: TrainResult) -> str:
+def summary_table(result: FinishedRun) -> str:
     m = result.metrics
     lines = [
         f"{m['n_rows']} lesions, {m['n_positive']} malignant, {m['n_patients']} patients, "
@@ -173,6 +174,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-if __name__ == "__main__":
+def cli() -> int:
+    """The `tbp-train` console script."""
     warnings.filterwarnings("ignore", message="Failed to import numba")
-    raise SystemExit(run_cli(main))
+    return run_cli(main)
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli())

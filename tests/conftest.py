@@ -38,7 +38,7 @@ def fast_config(**overrides) -> Config:
 def small_matrix(small_data):
     """The small train frame's default features as model inputs, and each row's patient."""
     from features.build import build_features, fit_spec
-    from models.gbdt import Matrix
+    from models.boosters import Matrix
 
     train = small_data[0]
     config = load_config()

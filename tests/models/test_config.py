@@ -38,3 +38,17 @@ def test_embedded_sizes_agree_with_the_generator_defaults():
     synthetic = load_config().synthetic
     assert (synthetic.train_rows, synthetic.test_rows) == (EMBEDDED_TRAIN_ROWS, EMBEDDED_TEST_ROWS)
     assert round(synthetic.train_rows * synthetic.malignant_rate) >= 100
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"strategy": "smote"}, "sampling.strategy"),
+        ({"negatives_per_positive": -1}, "negatives_per_positive"),
+        ({"positives_oversample_ratio": 1.5}, "positives_oversample_ratio"),
+        ({"max_negatives_per_patient": -3}, "max_negatives_per_patient"),
+    ],
+)
+def test_bad_sampling_values_are_user_errors(section, message):
+    with pytest.raises(UserError, match=message):
+        load_config().replace(sampling=section)

@@ -13,7 +13,7 @@ import pytest
 
 from features import io
 from models.artifacts import load_run
-from models.metric import isic_pauc
+from models.evaluation import isic_pauc
 from tests.conftest import CHECK_RUN, FAST_TOML, REPO
 
 

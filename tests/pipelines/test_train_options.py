@@ -15,9 +15,8 @@ from scipy.stats import rankdata
 
 from features import io
 from models.artifacts import load_run
-from models.blend import percentile_against
-from models.calibrate import Calibrator
-from models.metric import isic_pauc
+from models.blend import Calibrator, percentile_against
+from models.evaluation import isic_pauc
 from pipelines import train_gbdt
 from pipelines._cli import run_cli
 from tests.conftest import FAST_TOML

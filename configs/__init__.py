@@ -1,0 +1,1 @@
+"""TOML configurations: `default.toml` holds every default (read by `models.config`)."""

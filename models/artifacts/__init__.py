@@ -1,0 +1,66 @@
+"""The run folder: built as `RUN_DIR.partial/` (each fit kept as it finishes, so a killed run
+can resume), written from one `RunResult` and renamed into place when complete, and loaded
+back to score new lesions offline. Every file is written under a temporary name and renamed;
+model files are the libraries' native formats, never pickle.
+
+    from models.artifacts import load_run
+    load_run("runs/first").predict(frame)
+"""
+
+from models.artifacts.files import (
+    CONFIG,
+    ENSEMBLE,
+    FOLDS,
+    MANIFEST,
+    METRICS,
+    MODELS,
+    OOF,
+    OOF_REPEATS,
+    SUBMISSION,
+    TEST_PREDICTIONS,
+    package_versions,
+    write_csv,
+    write_json,
+    write_parquet,
+)
+from models.artifacts.folder import (
+    PARTIAL_SUFFIX,
+    TaskFolder,
+    default_run_dir,
+    fingerprint,
+    open_partial,
+    partial_dir,
+)
+from models.artifacts.loader import LoadedModel, Run, load_run
+from models.artifacts.result import FinishedRun, RunResult
+from models.artifacts.writer import submission_frame, write_run
+
+__all__ = [
+    "CONFIG",
+    "ENSEMBLE",
+    "FOLDS",
+    "MANIFEST",
+    "METRICS",
+    "MODELS",
+    "OOF",
+    "OOF_REPEATS",
+    "PARTIAL_SUFFIX",
+    "SUBMISSION",
+    "TEST_PREDICTIONS",
+    "FinishedRun",
+    "LoadedModel",
+    "Run",
+    "RunResult",
+    "TaskFolder",
+    "default_run_dir",
+    "fingerprint",
+    "load_run",
+    "open_partial",
+    "package_versions",
+    "partial_dir",
+    "submission_frame",
+    "write_csv",
+    "write_json",
+    "write_parquet",
+    "write_run",
+]

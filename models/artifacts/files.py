@@ -1,0 +1,77 @@
+"""The run folder's file names and how each file is written: under a temporary name, then
+renamed, so nothing half-written is ever taken for a result."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+MANIFEST = "manifest.json"
+METRICS = "metrics.json"
+OOF = "oof.parquet"
+OOF_REPEATS = "oof_repeats.parquet"
+ENSEMBLE = "ensemble.json"
+TEST_PREDICTIONS = "test_predictions.parquet"
+SUBMISSION = "submission.csv"
+CONFIG = "config.toml"
+FOLDS = "folds.csv"
+MODELS = "models"
+PACKAGES = ("polars", "numpy", "lightgbm", "xgboost", "catboost", "scikit-learn", "optuna")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in (*PACKAGES, "tbp-gbdt"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def write_json(path: Path, value: Any) -> None:
+    _atomic(path, lambda tmp: tmp.write_text(json.dumps(_plain(value), indent=2) + "\n"))
+
+
+def write_parquet(path: Path, frame: pl.DataFrame) -> None:
+    _atomic(path, frame.write_parquet)
+
+
+def write_csv(path: Path, frame: pl.DataFrame) -> None:
+    _atomic(path, frame.write_csv)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    _atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_text(path: Path, text: str) -> None:
+    _atomic(path, lambda tmp: tmp.write_text(text))
+
+
+def _atomic(path: Path, write) -> None:
+    path = Path(path)
+    temporary = path.with_name(".tmp-" + path.name)
+    write(temporary)
+    os.replace(temporary, path)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN to null."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

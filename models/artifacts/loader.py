@@ -1,0 +1,159 @@
+"""A finished run folder loaded back, ready to score new lesions offline. Loading reads JSON,
+Parquet and the libraries' own model files, each model checked against its recorded hash:
+nothing that can run code."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from features import schema
+from features.build import FeatureSpec, build_features
+from features.errors import UserError
+from features.io import file_sha256
+from models.artifacts.files import (
+    ENSEMBLE,
+    MANIFEST,
+    OOF,
+    OOF_REPEATS,
+    PACKAGES,
+    package_versions,
+)
+from models.blend import Calibrator, combine, rank_across_repeats
+from models.boosters import Fitted, Matrix, booster
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    repeat: int
+    fold: int
+    fitted: Fitted
+
+
+@dataclass
+class Run:
+    """A finished run folder, ready to score new lesions offline."""
+
+    path: Path
+    manifest: dict[str, Any]
+    spec: FeatureSpec
+    feature_names: list[str]
+    categorical: list[str]
+    models: list[LoadedModel]
+    references: dict[str, np.ndarray]  # model -> its out-of-fold scores
+    # model -> (repeats, rows): each repeat's own out-of-fold probabilities
+    references_by_repeat: dict[str, np.ndarray] | None = None
+    # ensemble.json: method, weights, calibrator (absent in runs made before it existed)
+    ensemble: dict[str, Any] | None = None
+
+    @property
+    def model_names(self) -> list[str]:
+        return list(self.manifest["config"]["models"]["names"])
+
+    def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`isic_id`, one score per model, the ensemble and (when the run has a calibrator)
+        its calibrated `probability`.
+
+        A model's score is on the scale of its out-of-fold column: with one CV repeat the mean
+        probability of its fold models; with several, the mean over repeats of the percentile
+        rank of repeat r's fold-model mean against repeat r's out-of-fold probabilities."""
+        missing = [c for c in schema.TEST_COLUMN_NAMES if c not in frame.columns]
+        if missing:
+            raise UserError(f"frame to score: required column '{missing[0]}' is missing")
+        built = build_features(frame, self.spec)
+        x = Matrix(built.frame, self.feature_names, self.categorical)
+        scores, probabilities = {}, {}
+        for name in self.model_names:
+            repeats = sorted({m.repeat for m in self.models if m.name == name})
+            by_repeat = np.vstack(
+                [
+                    np.mean(
+                        [
+                            m.fitted.predict(x)
+                            for m in self.models
+                            if (m.name, m.repeat) == (name, r)
+                        ],
+                        axis=0,
+                    )
+                    for r in repeats
+                ]
+            )
+            probabilities[name] = by_repeat.mean(axis=0)
+            if len(repeats) == 1 or self.references_by_repeat is None:
+                scores[name] = probabilities[name]
+            else:
+                scores[name] = rank_across_repeats(self.references_by_repeat[name], by_repeat)
+        spec = self.ensemble or {"method": "rank_mean"}
+        ensemble = combine(
+            spec["method"], scores, self.references, probabilities, spec.get("weights")
+        )
+        columns = {"isic_id": built.frame["isic_id"], **scores, "ensemble": ensemble}
+        if spec.get("calibrator") is not None:
+            columns["probability"] = Calibrator.from_dict(spec["calibrator"])(ensemble)
+        return pl.DataFrame(columns)
+
+
+def load_run(run_dir: Path) -> Run:
+    """Load a run folder written by `train_gbdt`; model files are checked against their hashes."""
+    run_dir = Path(run_dir)
+    manifest_path = run_dir / MANIFEST
+    if not manifest_path.is_file():
+        raise UserError(f"{run_dir}: not a run folder (no {MANIFEST})")
+    manifest = json.loads(manifest_path.read_text())
+    _warn_on_version_change(run_dir, manifest.get("versions", {}))
+    models = []
+    for entry in manifest["models"]:
+        path = run_dir / entry["file"]
+        if not path.is_file() or file_sha256(path) != entry["sha256"]:
+            raise UserError(f"{path}: model file missing or changed since the run wrote it")
+        fitted = booster(entry["model"]).load(path)
+        models.append(LoadedModel(entry["model"], entry["repeat"], entry["fold"], fitted))
+    oof = pl.read_parquet(run_dir / OOF)
+    names = manifest["config"]["models"]["names"]
+    by_repeat = None
+    if (run_dir / OOF_REPEATS).is_file():
+        repeats = pl.read_parquet(run_dir / OOF_REPEATS)
+        by_repeat = {
+            name: np.vstack(
+                [repeats[c].to_numpy() for c in repeats.columns if c.rsplit("_r", 1)[0] == name]
+            )
+            for name in names
+        }
+    ensemble = None
+    if (run_dir / ENSEMBLE).is_file():
+        ensemble = json.loads((run_dir / ENSEMBLE).read_text())
+    return Run(
+        path=run_dir,
+        manifest=manifest,
+        spec=FeatureSpec.from_dict(manifest["feature_spec"]),
+        feature_names=manifest["feature_names"],
+        categorical=manifest["categorical_features"],
+        models=models,
+        references={name: oof[name].to_numpy() for name in names},
+        references_by_repeat=by_repeat,
+        ensemble=ensemble,
+    )
+
+
+def _warn_on_version_change(run_dir: Path, recorded: dict[str, str]) -> None:
+    """A warning per library whose installed version differs from the one the run used:
+    model files usually load across versions, but the scores may differ slightly."""
+    installed = package_versions()
+    for name in (*PACKAGES, "python"):
+        if name in recorded and recorded[name] != installed.get(name):
+            log.warning(
+                "%s: the run was made with %s %s, %s is installed; scores may differ",
+                run_dir,
+                name,
+                recorded[name],
+                installed.get(name),
+            )

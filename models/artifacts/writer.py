@@ -1,0 +1,112 @@
+"""Every file of a finished run, written from one `RunResult`: out-of-fold scores, folds,
+ensemble, config, manifest, test predictions with the submission, and metrics (last). The
+fits' model files are already in the folder: each was kept as it finished (`folder.py`)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import tomli_w
+
+from features.build import describe
+from models.artifacts.files import (
+    CONFIG,
+    ENSEMBLE,
+    FOLDS,
+    MANIFEST,
+    METRICS,
+    OOF,
+    OOF_REPEATS,
+    SUBMISSION,
+    TEST_PREDICTIONS,
+    package_versions,
+    write_csv,
+    write_json,
+    write_parquet,
+    write_text,
+)
+from models.artifacts.folder import TaskFolder, finish_run, partial_dir
+from models.artifacts.loader import load_run
+from models.artifacts.result import FinishedRun, RunResult
+from models.cv import CVResult, split_seeds
+
+ENSEMBLE_COLUMN = "ensemble"
+
+
+def write_run(run_dir: Path, result: RunResult) -> FinishedRun:
+    """Write `result` into `run_dir`'s `.partial` folder and rename it to `run_dir`.
+
+    Test lesions are scored by the run loaded back from the folder, the saved models alone,
+    exactly as `predict` will score them."""
+    partial = partial_dir(run_dir)
+    cv = result.cv
+    write_parquet(partial / OOF, oof_frame(result.rows, cv, result.ensemble.oof))
+    write_parquet(partial / OOF_REPEATS, oof_repeats_frame(result.rows, cv))
+    write_json(partial / ENSEMBLE, result.ensemble.stored)
+    write_csv(partial / FOLDS, folds_frame(result.rows, cv))
+    write_text(partial / CONFIG, tomli_w.dumps(result.config.to_dict()))
+    write_json(partial / MANIFEST, _manifest(partial, result))
+    if result.test is not None:
+        predictions = load_run(partial).predict(result.test)
+        write_parquet(partial / TEST_PREDICTIONS, predictions)
+        write_csv(partial / SUBMISSION, submission_frame(predictions, result.sample_ids))
+    metrics = {**result.metrics, "seconds": round(time.perf_counter() - result.started, 2)}
+    write_json(partial / METRICS, metrics)
+    return FinishedRun(finish_run(run_dir), metrics)
+
+
+def oof_frame(rows: pl.DataFrame, cv: CVResult, ensemble: np.ndarray) -> pl.DataFrame:
+    return rows.select("isic_id", "patient_id", "target").with_columns(
+        pl.Series("fold", cv.folds[0]),
+        *(pl.Series(name, values) for name, values in cv.oof.items()),
+        pl.Series(ENSEMBLE_COLUMN, ensemble),
+    )
+
+
+def oof_repeats_frame(rows: pl.DataFrame, cv: CVResult) -> pl.DataFrame:
+    """Each repeat's own out-of-fold probabilities: with several repeats, a test lesion's
+    score from repeat r's fold models is ranked against repeat r's column, as its rows were."""
+    return rows.select("isic_id").with_columns(
+        pl.Series(f"{name}_r{r}", values[r])
+        for name, values in cv.oof_by_repeat.items()
+        for r in range(values.shape[0])
+    )
+
+
+def folds_frame(rows: pl.DataFrame, cv: CVResult) -> pl.DataFrame:
+    """Each patient's fold in every repeat, so another model can be trained on the same folds."""
+    folds = rows.select("patient_id").with_columns(
+        pl.Series(f"fold_r{r}" if r else "fold", cv.folds[r]) for r in range(len(cv.folds))
+    )
+    return folds.unique("patient_id", keep="first", maintain_order=True).sort("patient_id")
+
+
+def submission_frame(predictions: pl.DataFrame, order: pl.Series | None) -> pl.DataFrame:
+    """`isic_id,target` with the ensemble as target, in sample-submission order when given."""
+    # The calibrated probability when the run has one (same order as the ensemble).
+    target = "probability" if "probability" in predictions.columns else ENSEMBLE_COLUMN
+    submission = predictions.select("isic_id", pl.col(target).alias("target"))
+    if order is None:
+        return submission
+    return order.rename("isic_id").to_frame().join(submission, on="isic_id", how="left")
+
+
+def _manifest(partial: Path, result: RunResult) -> dict:
+    config = result.config
+    store = TaskFolder(partial)
+    return {
+        "versions": package_versions(),
+        "config": config.to_dict(),
+        "threads": config.training.n_threads,
+        "cluster": result.cluster,
+        "inputs": result.inputs,
+        "seeds": {"seed": config.seed, "split_seeds": split_seeds(config)},
+        "feature_spec": result.spec.to_dict(),
+        "feature_names": result.feature_names,
+        "categorical_features": result.categorical,
+        "features": describe(result.spec.families),
+        "models": [store.entry(m.task) for m in result.cv.models],
+    }

@@ -1,0 +1,102 @@
+"""LightGBM adapter: integer category codes with `categorical_feature` (LightGBM aborts the
+process on Arrow dictionary columns), native text model files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+
+from models.boosters.device import lgbm_device
+from models.boosters.early_stopping import EveryKScore
+from models.boosters.protocol import FitSettings, Matrix
+
+FIXED_PARAMS = {
+    "objective": "binary",
+    "metric": "None",
+    "verbosity": -1,
+    "deterministic": True,
+    "force_row_wise": True,
+}
+
+
+def train_params(params: dict[str, Any], seed: int, settings: FitSettings) -> dict[str, Any]:
+    full = {**params, **FIXED_PARAMS, "seed": seed, "num_threads": settings.threads}
+    if lgbm_device(settings.device) == "cuda":
+        full["device_type"] = "cuda"
+    return full
+
+
+def to_numpy(x: Matrix) -> np.ndarray:
+    """Features as float32, categories as their Enum codes (null -> NaN, LightGBM's missing)."""
+    return x.frame.select(
+        pl.col(name).to_physical().cast(pl.Float32) if name in x.categorical else pl.col(name)
+        for name in x.names
+    ).to_numpy()
+
+
+@dataclass
+class LgbmModel:
+    booster: lgb.Booster
+    rounds: int
+
+    def predict(self, x: Matrix) -> np.ndarray:
+        return self.booster.predict(to_numpy(x), num_iteration=self.rounds)
+
+    def save(self, path: Path) -> Path:
+        self.booster.save_model(str(path), num_iteration=self.rounds)
+        return path
+
+
+class Lgbm:
+    name = "lgbm"
+    suffix = ".txt"
+
+    def fit(
+        self,
+        train: Matrix,
+        valid: Matrix | None,
+        params: dict[str, Any],
+        seed: int,
+        settings: FitSettings,
+    ) -> LgbmModel:
+        full = train_params(params, seed, settings)
+        dataset = self._dataset(train)
+        if valid is None:
+            booster = lgb.train(full, dataset, num_boost_round=settings.max_rounds)
+            return LgbmModel(booster, settings.max_rounds)
+        score = EveryKScore(valid.y, settings.eval_every)
+
+        def isic(preds: np.ndarray, _data: lgb.Dataset) -> tuple[str, float, bool]:
+            return "isic_pauc", score(preds), True
+
+        booster = lgb.train(
+            full,
+            dataset,
+            num_boost_round=settings.max_rounds,
+            valid_sets=[self._dataset(valid, reference=dataset)],
+            feval=isic,
+            callbacks=[lgb.early_stopping(settings.early_stopping_rounds, verbose=False)],
+            # Keep every tree: the kept round comes from the smoothed curve, not LightGBM's pick.
+            keep_training_booster=True,
+        )
+        return LgbmModel(booster, score.best_rounds(settings))
+
+    def load(self, path: Path) -> LgbmModel:
+        booster = lgb.Booster(model_file=str(path))
+        return LgbmModel(booster, booster.current_iteration())
+
+    @staticmethod
+    def _dataset(x: Matrix, reference: lgb.Dataset | None = None) -> lgb.Dataset:
+        return lgb.Dataset(
+            to_numpy(x),
+            label=x.y,
+            feature_name=x.names,
+            categorical_feature=x.categorical,
+            reference=reference,
+            free_raw_data=True,
+        )

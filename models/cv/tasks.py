@@ -1,0 +1,136 @@
+"""One fit task of a cross-validation: a library on one fold of one CV repeat, with one bag's
+seed; how it fits, wherever it runs.
+
+Nothing fitted sees the rows it is scored on. An inner patient-grouped split of the training
+fold chooses the number of rounds by early stopping on its ISIC score; the model is then
+refitted on the whole (under-sampled) training fold with that many rounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.boosters import FitSettings, Fitted, Matrix, booster, model_bytes
+from models.config import Config
+from models.cv.folds import inner_split
+from models.cv.plan import TaskData, TaskOutput
+from models.cv.sampling import derive_seed, sample_rows, sampling_plan
+
+
+@dataclass(frozen=True)
+class FitTask:
+    """One independent fit: a library on one fold of one CV repeat, with one bag's seed."""
+
+    model: str
+    repeat: int
+    fold: int
+    bag: int
+    seed: int
+
+    @property
+    def stem(self) -> str:
+        return f"{self.model}_r{self.repeat}_f{self.fold}_b{self.bag}"
+
+
+def split_seeds(config: Config) -> list[int]:
+    return [config.seed + repeat for repeat in range(config.cv.repeats)]
+
+
+def fit_settings(config: Config) -> FitSettings:
+    t = config.training
+    return FitSettings(
+        max_rounds=t.max_rounds,
+        early_stopping_rounds=t.early_stopping_rounds,
+        min_rounds=t.min_rounds,
+        eval_every=t.eval_every,
+        smoothing_rounds=t.smoothing_rounds,
+        threads=t.n_threads,
+        device=t.device,
+    )
+
+
+def plan_tasks(config: Config) -> list[FitTask]:
+    """Every fit of a run, in the order they are reported: repeat, fold, library, bag."""
+    return [
+        FitTask(name, repeat, fold, bag, derive_seed(config.seed, repeat, fold, index, bag))
+        for repeat in range(config.cv.repeats)
+        for fold in range(config.cv.folds)
+        for index, name in enumerate(config.models.names)
+        for bag in range(config.training.bags)
+    ]
+
+
+def fit_task(
+    task: FitTask,
+    data: TaskData,
+    settings: FitSettings,
+    *,
+    config: Config,
+    seed_key: int | None = None,
+) -> TaskOutput:
+    """One task, wherever it runs: fit on the fold's training rows, score its held-out rows,
+    and return the model as its native bytes. `seed_key` replaces the repeat in the bags'
+    shared partition seed, for task families other than the cross-validation's."""
+    fold_of_row = data.folds[task.repeat]
+    train_rows = np.flatnonzero(fold_of_row != task.fold)
+    valid_rows = np.flatnonzero(fold_of_row == task.fold)
+    fitted = fit_one(
+        data.x,
+        data.patient_ids,
+        train_rows,
+        task.model,
+        task.seed,
+        config,
+        settings,
+        bag=task.bag,
+        partition_seed=partition_seed(config, task, seed_key),
+    )
+    scores = fitted.predict(data.x.take(valid_rows))
+    model = model_bytes(task.model, fitted)
+    return TaskOutput(task, scores, fitted.rounds, model, fitted, rows=valid_rows)
+
+
+def partition_seed(config: Config, task: FitTask, key: int | None = None) -> int:
+    """The seed every bag of one library on one fold shares: it deals the negatives into the
+    bags' disjoint subsets, so they must all deal them the same way. `key` stands in for the
+    task's repeat (see `fit_task`)."""
+    index = config.models.names.index(task.model)
+    # Four keys where task seeds have five: never the same as any task's own seed.
+    return derive_seed(config.seed, task.repeat if key is None else key, task.fold, index)
+
+
+def fit_one(
+    x: Matrix,
+    patient_ids: np.ndarray,
+    train_rows: np.ndarray,
+    name: str,
+    seed: int,
+    config: Config,
+    settings: FitSettings,
+    *,
+    bag: int = 0,
+    partition_seed: int | None = None,
+) -> Fitted:
+    """Choose the rounds on an inner split of `train_rows`, then refit on all of them.
+
+    Both fits train on a sample of their rows (`[sampling]`, this `bag`'s share); the inner
+    validation rows, like the fold being scored, are never resampled."""
+    model = booster(name)
+    params = config.models.params(name)
+    y = np.asarray(x.y)
+    inner_train, inner_valid = inner_split(
+        patient_ids[train_rows], y[train_rows], config.cv.inner_splits, seed
+    )
+    inner_train, inner_valid = train_rows[inner_train], train_rows[inner_valid]
+    plan, bags = sampling_plan(config), config.training.bags
+    shared = seed if partition_seed is None else partition_seed
+    picked = sample_rows(y[inner_train], patient_ids[inner_train], plan, seed, bag, bags, shared)
+    chooser = model.fit(x.take(inner_train[picked]), x.take(inner_valid), params, seed, settings)
+    refit_settings = dataclasses.replace(settings, max_rounds=chooser.rounds)
+    picked = sample_rows(
+        y[train_rows], patient_ids[train_rows], plan, seed + 1, bag, bags, shared + 1
+    )
+    return model.fit(x.take(train_rows[picked]), None, params, seed, refit_settings)
