@@ -77,8 +77,9 @@ def ensure_data(data: Path, rows: int, test_rows: int, seed: int) -> None:
     stamp.write_text(json.dumps(wanted) + "\n")
 
 
-def measure(name: str, command: list[str], work: Path) -> Measured:
-    """Run one command in its own wrapper; its output goes to WORK/NAME.log."""
+def measure(name: str, command: list[str], work: Path, cwd: Path | None = None) -> Measured:
+    """Run one command in its own wrapper (in `cwd`, this folder by default); its output goes
+    to WORK/NAME.log."""
     log_path, stats_path = work / f"{name}.log", work / f"{name}.stats.json"
     print(f"running {name}: {shlex.join(command)}", flush=True)
     with open(log_path, "w") as log:
@@ -86,6 +87,7 @@ def measure(name: str, command: list[str], work: Path) -> Measured:
             [sys.executable, "-c", _WRAPPER, str(stats_path), *command],
             stdout=log,
             stderr=subprocess.STDOUT,
+            cwd=cwd,
         )
     if code != 0:
         tail = "".join(log_path.read_text().splitlines(keepends=True)[-20:])

@@ -76,6 +76,12 @@ class EnsembleConfig:
 
 
 @dataclass(frozen=True)
+class PredictConfig:
+    # Test lesions are scored in batches of whole patients of about this many rows.
+    batch_rows: int = 200_000
+
+
+@dataclass(frozen=True)
 class ModelsConfig:
     names: list[str]
     lgbm: dict[str, Any] = field(default_factory=dict)
@@ -96,6 +102,7 @@ class Config:
     training: TrainingConfig
     ensemble: EnsembleConfig
     models: ModelsConfig
+    predict: PredictConfig = field(default_factory=PredictConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -181,6 +188,8 @@ def _validate(config: Config, source: str) -> None:
             )
     if not config.models.names:
         raise UserError(f"{source}: models.names is empty; name at least one model")
+    if config.predict.batch_rows < 1:
+        raise UserError(f"{source}: predict.batch_rows must be >= 1")
     if config.training.bags < 1:
         raise UserError(f"{source}: training.bags must be >= 1")
     if config.training.device not in ("cpu", "cuda"):

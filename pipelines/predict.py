@@ -20,13 +20,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.sample is not None:
         order = read_sample_ids(args.sample)
         check_sample_matches(test, order, args.test, args.sample)
-    predictions = run.predict(test)
+    predictions = run.predict(test, args.batch_rows)
     out = args.out or Path("submission.csv")
     artifacts.write_csv(out, artifacts.submission_frame(predictions, order))
     if args.predictions is not None:
         artifacts.write_parquet(args.predictions, predictions)
     print(f"scored {predictions.height} lesions with {args.run}: {out}", file=sys.stdout)
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--test", type=Path, required=True, help="test-metadata CSV or Parquet")
     parser.add_argument("--sample", type=Path, help="sample_submission.csv: row order to follow")
     parser.add_argument("--out", type=Path, help="submission CSV (default submission.csv)")
+    parser.add_argument(
+        "--batch-rows",
+        type=_positive,
+        help="score whole patients in batches of about this many lesions (default: "
+        "configs/default.toml [predict] batch_rows); bounds the memory, not the scores",
+    )
     parser.add_argument(
         "--predictions",
         type=Path,

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from features import schema
-from features.build import FeatureSpec, build_features
+from features.build import FeatureSpec
 from features.errors import UserError
 from features.io import file_sha256
 from models.artifacts.files import (
@@ -25,18 +25,12 @@ from models.artifacts.files import (
     PACKAGES,
     package_versions,
 )
+from models.artifacts.scoring import LoadedModel, fold_model_means
 from models.blend import Calibrator, combine, rank_across_repeats
-from models.boosters import Fitted, Matrix, booster
+from models.boosters import booster
+from models.config import load_config
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class LoadedModel:
-    name: str
-    repeat: int
-    fold: int
-    fitted: Fitted
 
 
 @dataclass
@@ -59,9 +53,11 @@ class Run:
     def model_names(self) -> list[str]:
         return list(self.manifest["config"]["models"]["names"])
 
-    def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def predict(self, frame: pl.DataFrame, batch_rows: int | None = None) -> pl.DataFrame:
         """`isic_id`, one score per model, the ensemble and (when the run has a calibrator)
-        its calibrated `probability`.
+        its calibrated `probability`, one row per row of `frame`, in its order. Lesions are
+        scored in batches of whole patients of about `batch_rows` rows (default: the config's
+        `[predict] batch_rows`); the scores do not depend on it.
 
         A model's score is on the scale of its out-of-fold column: with one CV repeat the mean
         probability of its fold models; with several, the mean over repeats of the percentile
@@ -69,26 +65,16 @@ class Run:
         missing = [c for c in schema.TEST_COLUMN_NAMES if c not in frame.columns]
         if missing:
             raise UserError(f"frame to score: required column '{missing[0]}' is missing")
-        built = build_features(frame, self.spec)
-        x = Matrix(built.frame, self.feature_names, self.categorical)
+        if batch_rows is None:
+            batch_rows = load_config().predict.batch_rows
+        means = fold_model_means(
+            frame, self.spec, self.feature_names, self.categorical, self.models, batch_rows
+        )
         scores, probabilities = {}, {}
         for name in self.model_names:
-            repeats = sorted({m.repeat for m in self.models if m.name == name})
-            by_repeat = np.vstack(
-                [
-                    np.mean(
-                        [
-                            m.fitted.predict(x)
-                            for m in self.models
-                            if (m.name, m.repeat) == (name, r)
-                        ],
-                        axis=0,
-                    )
-                    for r in repeats
-                ]
-            )
+            by_repeat = means[name]
             probabilities[name] = by_repeat.mean(axis=0)
-            if len(repeats) == 1 or self.references_by_repeat is None:
+            if by_repeat.shape[0] == 1 or self.references_by_repeat is None:
                 scores[name] = probabilities[name]
             else:
                 scores[name] = rank_across_repeats(self.references_by_repeat[name], by_repeat)
@@ -96,7 +82,7 @@ class Run:
         ensemble = combine(
             spec["method"], scores, self.references, probabilities, spec.get("weights")
         )
-        columns = {"isic_id": built.frame["isic_id"], **scores, "ensemble": ensemble}
+        columns = {"isic_id": frame["isic_id"], **scores, "ensemble": ensemble}
         if spec.get("calibrator") is not None:
             columns["probability"] = Calibrator.from_dict(spec["calibrator"])(ensemble)
         return pl.DataFrame(columns)

@@ -50,7 +50,8 @@ def write_run(run_dir: Path, result: RunResult) -> FinishedRun:
     write_text(partial / CONFIG, tomli_w.dumps(result.config.to_dict()))
     write_json(partial / MANIFEST, _manifest(partial, result))
     if result.test is not None:
-        predictions = load_run(partial).predict(result.test)
+        batch_rows = result.config.predict.batch_rows
+        predictions = load_run(partial).predict(result.test, batch_rows)
         write_parquet(partial / TEST_PREDICTIONS, predictions)
         write_csv(partial / SUBMISSION, submission_frame(predictions, result.sample_ids))
     metrics = {**result.metrics, "seconds": round(time.perf_counter() - result.started, 2)}

@@ -46,8 +46,11 @@ class CatModel:
     rounds: int
 
     def predict(self, x: Matrix) -> np.ndarray:
+        return self.predict_prepared(to_pool(x))
+
+    def predict_prepared(self, data: Pool) -> np.ndarray:
         trees = min(self.rounds, self.model.tree_count_)
-        return self.model.predict(to_pool(x), prediction_type="Probability", ntree_end=trees)[:, 1]
+        return self.model.predict(data, prediction_type="Probability", ntree_end=trees)[:, 1]
 
     def save(self, path: Path) -> Path:
         model = self.model.copy()
@@ -146,3 +149,6 @@ class Cat:
         model = CatBoost()
         model.load_model(str(path), format="cbm")
         return CatModel(model, model.tree_count_)
+
+    def prepare(self, x: Matrix) -> Pool:
+        return to_pool(x)

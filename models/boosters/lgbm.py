@@ -1,5 +1,5 @@
 """LightGBM adapter: integer category codes with `categorical_feature` (LightGBM aborts the
-process on Arrow dictionary columns), native text model files."""
+process on Arrow dictionary columns, so it reads `Matrix.codes`), native text model files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-import polars as pl
 
 from models.boosters.device import lgbm_device
 from models.boosters.early_stopping import EveryKScore
@@ -31,21 +30,16 @@ def train_params(params: dict[str, Any], seed: int, settings: FitSettings) -> di
     return full
 
 
-def to_numpy(x: Matrix) -> np.ndarray:
-    """Features as float32, categories as their Enum codes (null -> NaN, LightGBM's missing)."""
-    return x.frame.select(
-        pl.col(name).to_physical().cast(pl.Float32) if name in x.categorical else pl.col(name)
-        for name in x.names
-    ).to_numpy()
-
-
 @dataclass
 class LgbmModel:
     booster: lgb.Booster
     rounds: int
 
     def predict(self, x: Matrix) -> np.ndarray:
-        return self.booster.predict(to_numpy(x), num_iteration=self.rounds)
+        return self.predict_prepared(x.codes())
+
+    def predict_prepared(self, data: np.ndarray) -> np.ndarray:
+        return self.booster.predict(data, num_iteration=self.rounds)
 
     def save(self, path: Path) -> Path:
         self.booster.save_model(str(path), num_iteration=self.rounds)
@@ -90,10 +84,13 @@ class Lgbm:
         booster = lgb.Booster(model_file=str(path))
         return LgbmModel(booster, booster.current_iteration())
 
+    def prepare(self, x: Matrix) -> np.ndarray:
+        return x.codes()
+
     @staticmethod
     def _dataset(x: Matrix, reference: lgb.Dataset | None = None) -> lgb.Dataset:
         return lgb.Dataset(
-            to_numpy(x),
+            x.codes(),
             label=x.y,
             feature_name=x.names,
             categorical_feature=x.categorical,

@@ -29,6 +29,15 @@ class Matrix:
     def numeric(self) -> list[str]:
         return [n for n in self.names if n not in self.categorical]
 
+    def codes(self) -> np.ndarray:
+        """Features as one float32 matrix, categories as their Enum codes and nulls as NaN,
+        row-major: trees are walked one row at a time, and reading a column-major matrix row
+        by row misses the cache on every feature."""
+        return self.frame.select(
+            pl.col(n).to_physical().cast(pl.Float32) if n in self.categorical else pl.col(n)
+            for n in self.names
+        ).to_numpy(order="c")
+
 
 @dataclass(frozen=True)
 class FitSettings:
@@ -51,6 +60,11 @@ class Fitted(Protocol):
 
     def predict(self, x: Matrix) -> np.ndarray: ...
 
+    def predict_prepared(self, data: Any) -> np.ndarray:
+        """`predict` on what `Booster.prepare` built: many models of one library score the
+        same rows from one input."""
+        ...
+
     def save(self, path: Path) -> Path: ...
 
 
@@ -71,3 +85,7 @@ class Booster(Protocol):
         ...
 
     def load(self, path: Path) -> Fitted: ...
+
+    def prepare(self, x: Matrix) -> Any:
+        """The library's own input for `x`'s rows, in the layout it reads without a copy."""
+        ...

@@ -1,5 +1,5 @@
-"""XGBoost adapter: Polars frames with `pl.Enum` columns and `enable_categorical`, UBJSON model
-files."""
+"""XGBoost adapter: Polars frames with `pl.Enum` columns and `enable_categorical` to train,
+the same categories as codes (`Matrix.codes`) to predict in place; UBJSON model files."""
 
 from __future__ import annotations
 
@@ -33,9 +33,13 @@ class XgbModel:
     rounds: int
 
     def predict(self, x: Matrix) -> np.ndarray:
-        matrix = xgb.DMatrix(x.frame.select(x.names), enable_categorical=True)
+        return self.predict_prepared(x.codes())
+
+    def predict_prepared(self, data: np.ndarray) -> np.ndarray:
+        # In place, without a DMatrix: the model knows which features are categorical, and
+        # the codes are the Enum's fixed levels it was trained on.
         trees = min(self.rounds, self.booster.num_boosted_rounds())
-        return self.booster.predict(matrix, iteration_range=(0, trees))
+        return self.booster.inplace_predict(data, iteration_range=(0, trees))
 
     def save(self, path: Path) -> Path:
         self.booster[: min(self.rounds, self.booster.num_boosted_rounds())].save_model(str(path))
@@ -72,6 +76,9 @@ class Xgb:
     def load(self, path: Path) -> XgbModel:
         booster = xgb.Booster(model_file=str(path))
         return XgbModel(booster, booster.num_boosted_rounds())
+
+    def prepare(self, x: Matrix) -> np.ndarray:
+        return x.codes()
 
 
 def _dmatrix(x: Matrix, max_bin: int) -> xgb.QuantileDMatrix:
