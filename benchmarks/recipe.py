@@ -218,7 +218,8 @@ def cross_validate(x, y, folds, x_test, seed: int, threads: int):
     oof = np.zeros(len(y))
     by_model = {name: np.zeros(len(y)) for name in MODEL_NAMES}
     test_score = None if x_test is None else np.zeros(len(x_test))
-    for fold in range(N_FOLDS):
+    n_folds = int(folds.max()) + 1  # the folds given, which need not be N_FOLDS
+    for fold in range(n_folds):
         train_idx, valid_idx = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
         for k, model in enumerate(make_models(derive_seed(seed, fold), threads)):
             # Each model has its own under-sampler, as each notebook pipeline did.
@@ -231,7 +232,7 @@ def cross_validate(x, y, folds, x_test, seed: int, threads: int):
             by_model[MODEL_NAMES[k]][valid_idx] = model.predict_proba(x[valid_idx])[:, 1]
             oof[valid_idx] += by_model[MODEL_NAMES[k]][valid_idx] / 3
             if x_test is not None:
-                test_score += model.predict_proba(x_test)[:, 1] / (3 * N_FOLDS)
+                test_score += model.predict_proba(x_test)[:, 1] / (3 * n_folds)
         print(f"fold {fold}: pAUC {isic_pauc(y[valid_idx], oof[valid_idx]):.4f}", flush=True)
     return oof, by_model, test_score
 

@@ -17,6 +17,7 @@ MODEL_NAMES = ("lgbm", "xgb", "cat")
 ENSEMBLE_METHODS = ("rank_mean", "weighted_rank", "mean")
 CALIBRATIONS = ("isotonic", "platt")
 SAMPLING_STRATEGIES = ("undersample", "disjoint")
+STOPPING = ("refit", "inner", "fixed")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class TrainingConfig:
     workers: int = 1
     # Threads of each fit on the pool or a cluster; 0 means threads // workers.
     worker_threads: int = 0
+    # How a fold model's rounds are chosen: "refit", "inner" or "fixed" (`models.cv.fit_one`).
+    stopping: str = "refit"
+    # With stopping = "fixed": rounds per library; a library not named boosts max_rounds.
+    fixed_rounds: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_threads(self) -> int:
@@ -188,6 +193,17 @@ def _validate(config: Config, source: str) -> None:
             )
     if not config.models.names:
         raise UserError(f"{source}: models.names is empty; name at least one model")
+    if config.training.stopping not in STOPPING:
+        raise UserError(
+            f"{source}: training.stopping is '{config.training.stopping}'; "
+            f"expected one of {', '.join(STOPPING)}"
+        )
+    for name, rounds in config.training.fixed_rounds.items():
+        if name not in MODEL_NAMES or not isinstance(rounds, int) or rounds < 1:
+            raise UserError(
+                f"{source}: training.fixed_rounds has {name} = {rounds!r}; expected a library "
+                f"of {', '.join(MODEL_NAMES)} and a whole number of rounds >= 1"
+            )
     if config.predict.batch_rows < 1:
         raise UserError(f"{source}: predict.batch_rows must be >= 1")
     if config.training.bags < 1:

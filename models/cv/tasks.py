@@ -114,23 +114,40 @@ def fit_one(
     bag: int = 0,
     partition_seed: int | None = None,
 ) -> Fitted:
-    """Choose the rounds on an inner split of `train_rows`, then refit on all of them.
+    """One fold model for `train_rows`, by `[training] stopping`:
 
-    Both fits train on a sample of their rows (`[sampling]`, this `bag`'s share); the inner
+    - "refit": choose the rounds by early stopping on an inner patient-grouped split of
+      `train_rows`, then refit on all of them with that many rounds (two fits);
+    - "inner": the early-stopped fit on the inner split is the model (one fit, on less data);
+    - "fixed": boost `fixed_rounds` (per library, else `max_rounds`) on all of them (one fit,
+      no inner split).
+
+    Every fit trains on a sample of its rows (`[sampling]`, this `bag`'s share); the inner
     validation rows, like the fold being scored, are never resampled."""
     model = booster(name)
     params = config.models.params(name)
     y = np.asarray(x.y)
-    inner_train, inner_valid = inner_split(
-        patient_ids[train_rows], y[train_rows], config.cv.inner_splits, seed
-    )
-    inner_train, inner_valid = train_rows[inner_train], train_rows[inner_valid]
     plan, bags = sampling_plan(config), config.training.bags
     shared = seed if partition_seed is None else partition_seed
-    picked = sample_rows(y[inner_train], patient_ids[inner_train], plan, seed, bag, bags, shared)
-    chooser = model.fit(x.take(inner_train[picked]), x.take(inner_valid), params, seed, settings)
-    refit_settings = dataclasses.replace(settings, max_rounds=chooser.rounds)
+    stopping = config.training.stopping
+    if stopping != "fixed":
+        inner_train, inner_valid = inner_split(
+            patient_ids[train_rows], y[train_rows], config.cv.inner_splits, seed
+        )
+        inner_train, inner_valid = train_rows[inner_train], train_rows[inner_valid]
+        picked = sample_rows(
+            y[inner_train], patient_ids[inner_train], plan, seed, bag, bags, shared
+        )
+        chooser = model.fit(
+            x.take(inner_train[picked]), x.take(inner_valid), params, seed, settings
+        )
+        if stopping == "inner":
+            return chooser
+        rounds = chooser.rounds
+    else:
+        rounds = config.training.fixed_rounds.get(name, settings.max_rounds)
     picked = sample_rows(
         y[train_rows], patient_ids[train_rows], plan, seed + 1, bag, bags, shared + 1
     )
-    return model.fit(x.take(train_rows[picked]), None, params, seed, refit_settings)
+    full_settings = dataclasses.replace(settings, max_rounds=rounds)
+    return model.fit(x.take(train_rows[picked]), None, params, seed, full_settings)
