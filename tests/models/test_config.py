@@ -7,6 +7,7 @@ import pytest
 from features.errors import UserError
 from features.synthetic import EMBEDDED_TEST_ROWS, EMBEDDED_TRAIN_ROWS
 from models.config import load_config
+from tests.conftest import REPO
 
 
 def test_overlay_changes_only_what_it_names(tmp_path):
@@ -52,3 +53,11 @@ def test_embedded_sizes_agree_with_the_generator_defaults():
 def test_bad_sampling_values_are_user_errors(section, message):
     with pytest.raises(UserError, match=message):
         load_config().replace(sampling=section)
+
+
+@pytest.mark.parametrize("preset", sorted((REPO / "configs").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_preset_loads_as_an_overlay(preset):
+    config = load_config(preset)
+    assert config.models.names  # a full config: the overlay only changes what it names
+    if preset.stem != "default":
+        assert config.to_dict() != load_config().to_dict()
