@@ -1,9 +1,9 @@
 """One fit task of a cross-validation: a library on one fold of one CV repeat, with one bag's
 seed; how it fits, wherever it runs.
 
-Nothing fitted sees the rows it is scored on. An inner patient-grouped split of the training
-fold chooses the number of rounds by early stopping on its ISIC score; the model is then
-refitted on the whole (under-sampled) training fold with that many rounds.
+Nothing fitted sees the rows it is scored on: the rounds are fixed, or chosen by early
+stopping on the ISIC score of an inner patient-grouped split of the training fold (see
+`fit_one` for the three ways, `[training] stopping`).
 """
 
 from __future__ import annotations
