@@ -82,3 +82,16 @@ def test_bad_stopping_settings_are_user_errors(training, message):
 
     with pytest.raises(UserError, match=message):
         fast_config(training=training)
+
+
+@pytest.mark.parametrize("name", ["lgbm", "cat"])
+def test_fixed_rounds_are_the_refit_that_rounds_pinned_by_bounds_would_give(small_matrix, name):
+    """A refit whose bounds pin the rounds (min = max = R) trains the same model as one
+    fixed-round fit: same rows, same sample, same seed, without the inner fit."""
+    x, patients = small_matrix
+    rows = np.arange(0, x.y.size, 2)
+    fixed = fast_config(training={"stopping": "fixed", "fixed_rounds": {name: 25}})
+    pinned = fast_config(training={"min_rounds": 25, "max_rounds": 25})
+    a = fit_one(x, patients, rows, name, 5, fixed, fit_settings(fixed))
+    b = fit_one(x, patients, rows, name, 5, pinned, fit_settings(pinned))
+    np.testing.assert_array_equal(a.predict(x), b.predict(x))
