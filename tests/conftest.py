@@ -72,6 +72,7 @@ def trained_run(tmp_path_factory, small_data_dir) -> Path:
 
 FAST_TOML = """
 [training]
+fixed_rounds = { lgbm = 40, xgb = 40, cat = 40 }
 max_rounds = 60
 min_rounds = 10
 early_stopping_rounds = 20

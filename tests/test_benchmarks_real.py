@@ -24,9 +24,7 @@ OVERLAY = f"""
 [cv]
 folds = {FOLDS}
 [training]
-max_rounds = 20
-min_rounds = 10
-early_stopping_rounds = 10
+fixed_rounds = {{ lgbm = 20, xgb = 20, cat = 20 }}
 """
 
 
@@ -108,7 +106,7 @@ def test_recorded_scores_are_the_saved_columns_scores(small_run):
         assert record["pauc"][name]["diff"] == pytest.approx(list(diff), abs=1e-15)
     # the overlay's section sits next to the default's, which it left alone
     assert "the default's table" in text and "<!-- benchmarks.real:quick: start -->" in text
-    assert "training.max_rounds = 20" in text
+    assert "training.fixed_rounds.lgbm = 20" in text
 
 
 def test_both_sides_trained_on_the_same_patient_folds(small_run):

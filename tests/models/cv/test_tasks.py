@@ -3,6 +3,8 @@ with how many rounds."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -47,10 +49,15 @@ def test_fixed_rounds_fit_once_on_every_row(small_matrix, calls, name):
     assert fitted.rounds == 17
 
 
-def test_fixed_rounds_default_to_max_rounds(small_matrix, calls):
-    fitted, config, _, _ = _fit(small_matrix, "lgbm", stopping="fixed", fixed_rounds={"xgb": 5})
-    assert fitted.rounds == config.training.max_rounds
-    assert fitted.booster.num_trees() == config.training.max_rounds
+def test_a_library_without_fixed_rounds_boosts_max_rounds(small_matrix):
+    x, patients = small_matrix
+    config = fast_config(training={"stopping": "fixed"})
+    config = dataclasses.replace(
+        config, training=dataclasses.replace(config.training, fixed_rounds={"xgb": 5})
+    )
+    rows = np.arange(x.y.size)
+    fitted = fit_one(x, patients, rows, "lgbm", 11, config, fit_settings(config))
+    assert fitted.rounds == fitted.booster.num_trees() == config.training.max_rounds
 
 
 def test_inner_keeps_the_early_stopped_fit_on_the_inner_rows(small_matrix, calls):
@@ -91,7 +98,7 @@ def test_fixed_rounds_are_the_refit_that_rounds_pinned_by_bounds_would_give(smal
     x, patients = small_matrix
     rows = np.arange(0, x.y.size, 2)
     fixed = fast_config(training={"stopping": "fixed", "fixed_rounds": {name: 25}})
-    pinned = fast_config(training={"min_rounds": 25, "max_rounds": 25})
+    pinned = fast_config(training={"stopping": "refit", "min_rounds": 25, "max_rounds": 25})
     a = fit_one(x, patients, rows, name, 5, fixed, fit_settings(fixed))
     b = fit_one(x, patients, rows, name, 5, pinned, fit_settings(pinned))
     np.testing.assert_array_equal(a.predict(x), b.predict(x))
