@@ -7,9 +7,14 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from features import synthetic
 from models.config import Config, load_config
+
+# The same generated examples on every run: a failure in CI is one anybody can reproduce.
+settings.register_profile("repeatable", derandomize=True)
+settings.load_profile("repeatable")
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_DIR = REPO.parent / "shared" / "data" / "real"

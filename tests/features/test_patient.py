@@ -8,7 +8,7 @@ import math
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from scipy.stats import rankdata
@@ -20,6 +20,8 @@ from models.config import load_config
 CONFIG = load_config()
 ALL_FAMILIES = [f for f in FAMILIES if f != RAW_FAMILY]
 NOISE = 1e-9
+Z_NOISE = 1e-6
+EITHER = object()  # the reference cannot tell: either answer is right
 
 
 # --- plain per-patient references ------------------------------------------------------------
@@ -47,7 +49,12 @@ def _z(present: np.ndarray, x: float):
     if present.size < 2:
         return None
     mean, std = present.mean(), present.std(ddof=1)
-    return None if std <= NOISE * (abs(mean) + 1) else (x - mean) / std
+    # as documented: a spread below a millionth of the mean (+1) is rounding noise, none; the
+    # one-pass sums may land either side of that line when the spread sits right on it
+    relative = std / (abs(mean) + 1)
+    if Z_NOISE / 2 < relative < Z_NOISE * 2:
+        return EITHER
+    return None if relative <= Z_NOISE else (x - mean) / std
 
 
 def _rank_of(present: np.ndarray, x: float) -> float:
@@ -77,6 +84,8 @@ def _loo(present: np.ndarray, x: float):
 def _assert_close(got: list, expected: list, rel=1e-6, abs_=1e-9) -> None:
     assert len(got) == len(expected)
     for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+        if e is EITHER:
+            continue
         if e is None:
             assert g is None, f"row {i}: expected null, got {g}"
         else:
@@ -152,6 +161,12 @@ def _frames(draw):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_frames())
+@example(
+    pl.DataFrame(
+        {"patient_id": ["a", "a"], "site": ["s", "s"], "x": [0.0, 5.9604645e-08]},
+        schema={"patient_id": pl.String, "site": pl.String, "x": pl.Float64},
+    )
+)
 def test_window_features_match_a_per_patient_loop(frame):
     out = frame.select(
         z=patient.zscore("x"),
