@@ -16,7 +16,7 @@ from features.errors import UserError
 from features.io import Dataset
 from models import artifacts
 from models.artifacts import FinishedRun, RunResult
-from models.blend import RunEnsemble, repeat_ensemble, run_ensemble
+from models.blend import ENSEMBLE_COLUMN, RunEnsemble, repeat_ensemble, run_ensemble
 from models.boosters import Matrix
 from models.config import Config
 from models.cv import (
@@ -30,7 +30,6 @@ from models.cv import (
 from models.evaluation import group_labels, oof_metrics, scores_by_group
 
 log = logging.getLogger(__name__)
-ENSEMBLE = "ensemble"
 
 
 def train(
@@ -96,22 +95,22 @@ def train(
         held_out = None
         if leave_one_out is not None:
             held_out = leave_one_group_out(
-                x, patients, row_groups[leave_one_out], config, ENSEMBLE, executor=executor
+                x, patients, row_groups[leave_one_out], config, ENSEMBLE_COLUMN, executor=executor
             )
     ensemble = run_ensemble(
         cv.oof, cv.oof_probability, y, cv.folds, config.ensemble.method, config.ensemble.calibration
     )
     metrics = _metrics(y, patients, cv, ensemble, config)
     if eval_by is not None:
-        columns = {**cv.oof, ENSEMBLE: ensemble.oof}
+        columns = {**cv.oof, ENSEMBLE_COLUMN: ensemble.oof}
         metrics["by_group"] = {
             "column": eval_by,
             "groups": scores_by_group(y, columns, row_groups[eval_by]),
         }
     if held_out is not None:
-        in_cv = scores_by_group(y, {ENSEMBLE: ensemble.oof}, row_groups[leave_one_out])
+        in_cv = scores_by_group(y, {ENSEMBLE_COLUMN: ensemble.oof}, row_groups[leave_one_out])
         for level, entry in held_out.items():
-            entry["in_cv_ensemble_pauc"] = in_cv[level]["pauc"][ENSEMBLE]
+            entry["in_cv_ensemble_pauc"] = in_cv[level]["pauc"][ENSEMBLE_COLUMN]
         metrics["leave_one_out"] = {"column": leave_one_out, "groups": held_out}
     result = RunResult(
         config=config,
@@ -139,12 +138,12 @@ def _metrics(
     by_repeat = []
     for r, fold_of_row in enumerate(cv.folds):
         scores = {name: values[r] for name, values in cv.oof_by_repeat.items()}
-        scores[ENSEMBLE] = repeat_ensemble(config.ensemble.method, scores, y, fold_of_row)
+        scores[ENSEMBLE_COLUMN] = repeat_ensemble(config.ensemble.method, scores, y, fold_of_row)
         by_repeat.append(scores)
     metrics = oof_metrics(
         y,
         patients,
-        {**cv.oof, ENSEMBLE: ensemble.oof},
+        {**cv.oof, ENSEMBLE_COLUMN: ensemble.oof},
         by_repeat,
         cv.folds,
         bootstrap_samples=config.training.bootstrap_samples,

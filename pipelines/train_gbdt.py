@@ -13,8 +13,9 @@ from features.errors import UserError
 from features.io import Dataset, read_dataset
 from models import artifacts
 from models.artifacts import FinishedRun
+from models.blend import ENSEMBLE_COLUMN
 from models.config import MODEL_NAMES, load_config
-from models.run import ENSEMBLE, train
+from models.run import train
 from pipelines._cli import run_cli
 
 
@@ -74,7 +75,7 @@ def summary_table(result: FinishedRun) -> str:
     ]
     for name, value in m["oof_pauc"].items():
         low, high = m["oof_pauc_ci"][name]
-        marker = "  <- submission" if name == ENSEMBLE else ""
+        marker = "  <- submission" if name == ENSEMBLE_COLUMN else ""
         lines.append(
             f"{name:<10}{value:>10.4f}   [{low:.4f}, {high:.4f}]{'':<10}"
             f"{m['oof_top15'][name]:>8.3f}{marker}"
@@ -106,7 +107,7 @@ def _group_lines(m: dict) -> list[str]:
         )
         lines.append(f"{'group':<40}{'lesions':>9}{'malig.':>8}{'held out':>10}{'in CV':>10}")
         for level, g in m["leave_one_out"]["groups"].items():
-            held = None if g["pauc"] is None else g["pauc"][ENSEMBLE]
+            held = None if g["pauc"] is None else g["pauc"][ENSEMBLE_COLUMN]
             lines.append(
                 f"{level[:39]:<40}{g['n_rows']:>9}{g['n_positive']:>8}{_cell(held)}"
                 f"{_cell(g.get('in_cv_ensemble_pauc'))}"

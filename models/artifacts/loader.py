@@ -26,7 +26,7 @@ from models.artifacts.files import (
     package_versions,
 )
 from models.artifacts.scoring import LoadedModel, fold_model_means
-from models.blend import Calibrator, combine, rank_across_repeats
+from models.blend import ENSEMBLE_COLUMN, Calibrator, combine, rank_across_repeats
 from models.boosters import booster
 from models.config import load_config
 
@@ -82,7 +82,7 @@ class Run:
         ensemble = combine(
             spec["method"], scores, self.references, probabilities, spec.get("weights")
         )
-        columns = {"isic_id": frame["isic_id"], **scores, "ensemble": ensemble}
+        columns = {"isic_id": frame["isic_id"], **scores, ENSEMBLE_COLUMN: ensemble}
         if spec.get("calibrator") is not None:
             columns["probability"] = Calibrator.from_dict(spec["calibrator"])(ensemble)
         return pl.DataFrame(columns)

@@ -31,9 +31,8 @@ from models.artifacts.files import (
 from models.artifacts.folder import TaskFolder, finish_run, partial_dir
 from models.artifacts.loader import load_run
 from models.artifacts.result import FinishedRun, RunResult
+from models.blend import ENSEMBLE_COLUMN
 from models.cv import CVResult, split_seeds
-
-ENSEMBLE_COLUMN = "ensemble"
 
 
 def write_run(run_dir: Path, result: RunResult) -> FinishedRun:

@@ -9,7 +9,7 @@ from models.blend.calibrate import (
     cross_fitted,
     fit_calibrator,
 )
-from models.blend.in_run import RunEnsemble, repeat_ensemble, run_ensemble
+from models.blend.in_run import ENSEMBLE_COLUMN, RunEnsemble, repeat_ensemble, run_ensemble
 from models.blend.ranks import (
     WEIGHT_STEPS,
     combine,
@@ -23,6 +23,7 @@ from models.blend.ranks import (
 )
 
 __all__ = [
+    "ENSEMBLE_COLUMN",
     "WEIGHT_STEPS",
     "Calibrator",
     "RunEnsemble",

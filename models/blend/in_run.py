@@ -20,6 +20,9 @@ from models.blend.ranks import (
     search_weights,
 )
 
+# The ensemble's column in oof.parquet, test predictions and metrics.json.
+ENSEMBLE_COLUMN = "ensemble"
+
 
 @dataclass
 class RunEnsemble:

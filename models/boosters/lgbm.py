@@ -36,7 +36,7 @@ class LgbmModel:
     rounds: int
 
     def predict(self, x: Matrix) -> np.ndarray:
-        return self.predict_prepared(x.codes())
+        return self.predict_prepared(x.codes)
 
     def predict_prepared(self, data: np.ndarray) -> np.ndarray:
         return self.booster.predict(data, num_iteration=self.rounds)
@@ -85,12 +85,12 @@ class Lgbm:
         return LgbmModel(booster, booster.current_iteration())
 
     def prepare(self, x: Matrix) -> np.ndarray:
-        return x.codes()
+        return x.codes
 
     @staticmethod
     def _dataset(x: Matrix, reference: lgb.Dataset | None = None) -> lgb.Dataset:
         return lgb.Dataset(
-            x.codes(),
+            x.codes,
             label=x.y,
             feature_name=x.names,
             categorical_feature=x.categorical,

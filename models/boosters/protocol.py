@@ -4,6 +4,7 @@ a booster and a fitted model must offer."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,10 +30,12 @@ class Matrix:
     def numeric(self) -> list[str]:
         return [n for n in self.names if n not in self.categorical]
 
+    @functools.cached_property
     def codes(self) -> np.ndarray:
         """Features as one float32 matrix, categories as their Enum codes and nulls as NaN,
         row-major: trees are walked one row at a time, and reading a column-major matrix row
-        by row misses the cache on every feature."""
+        by row misses the cache on every feature. Built once per matrix: LightGBM and XGBoost
+        both read it."""
         return self.frame.select(
             pl.col(n).to_physical().cast(pl.Float32) if n in self.categorical else pl.col(n)
             for n in self.names

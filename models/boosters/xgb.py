@@ -33,7 +33,7 @@ class XgbModel:
     rounds: int
 
     def predict(self, x: Matrix) -> np.ndarray:
-        return self.predict_prepared(x.codes())
+        return self.predict_prepared(x.codes)
 
     def predict_prepared(self, data: np.ndarray) -> np.ndarray:
         # In place, without a DMatrix: the model knows which features are categorical, and
@@ -78,7 +78,7 @@ class Xgb:
         return XgbModel(booster, booster.num_boosted_rounds())
 
     def prepare(self, x: Matrix) -> np.ndarray:
-        return x.codes()
+        return x.codes
 
 
 def _dmatrix(x: Matrix, max_bin: int) -> xgb.QuantileDMatrix:

@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from features.errors import UserError
 from models.boosters import booster
 from models.cv import fit_one, fit_settings, inner_split
 from models.cv import tasks as tasks_module
@@ -85,8 +86,6 @@ def test_refit_fits_twice_with_the_chosen_rounds(small_matrix, calls):
     ],
 )
 def test_bad_stopping_settings_are_user_errors(training, message):
-    from features.errors import UserError
-
     with pytest.raises(UserError, match=message):
         fast_config(training=training)
 
