@@ -23,14 +23,15 @@ from models.evaluation.patients import patient_codes
 _MAX_REDRAWS_PER_BOOT = 10
 
 
-def isic_pauc(y_true, y_score, min_tpr: float = 0.80) -> float:
+def isic_pauc(y_true, y_score, min_tpr: float = 0.80, sample_weight=None) -> float:
     """ISIC 2024 partial AUC above `min_tpr` true-positive rate, in [0, 1 - min_tpr].
 
     Runs every boosting round during early stopping, so it does nothing beyond validation,
-    `roc_curve` and the cut.
+    `roc_curve` and the cut. `sample_weight` counts a row that many times (the feature report
+    scores a lossless summary of a column: one weighted row per run of benign values).
     """
     y, s = _checked(y_true, y_score)
-    fpr, tpr, _ = roc_curve(y == 0, -s)
+    fpr, tpr, _ = roc_curve(y == 0, -s, sample_weight=sample_weight)
     return _area_up_to(fpr, tpr, 1.0 - min_tpr)
 
 

@@ -208,3 +208,11 @@ def test_top15_ties_follow_row_order():
 def test_top15_without_malignant_is_an_error():
     with pytest.raises(ValueError, match="malignant"):
         top15_retrieval([0, 0], [0.1, 0.2], ["a", "b"])
+
+
+def test_weighted_pauc_equals_repeated_rows():
+    rng = np.random.default_rng(11)
+    y, s = _random_case(rng, 300)
+    counts = rng.integers(1, 4, y.size)
+    repeated = isic_pauc(np.repeat(y, counts), np.repeat(s, counts))
+    assert isic_pauc(y, s, sample_weight=counts) == pytest.approx(repeated, abs=1e-12)
