@@ -17,6 +17,7 @@ BAD_ARGUMENTS = {
     "tbp-train": ["--config", "/nonexistent.toml", "--out", "x"],
     "tbp-predict": ["--run", "/nonexistent", "--test", "t.csv"],
     "tbp-make-synthetic": ["--out", "x", "--rows", "0"],
+    "tbp-compare": ["/nonexistent-a", "/nonexistent-b"],
 }
 
 

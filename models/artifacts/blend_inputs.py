@@ -1,0 +1,57 @@
+"""Reading what blends and comparisons take: a run or blend folder's out-of-fold scores, and a
+run's test predictions in submission order with its folds. Score files are read by
+`features.score_files`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from features.errors import UserError
+from models.artifacts.files import FOLDS, OOF, SUBMISSION, TEST_PREDICTIONS
+from models.blend import BLEND_COLUMN, ENSEMBLE_COLUMN, RunScores
+from models.evaluation import KEY_COLUMNS
+
+# `--run-columns models`: every model column of a run (not its ensemble).
+MODEL_COLUMNS = "models"
+
+
+def read_oof(folder: Path) -> pl.DataFrame:
+    """oof.parquet of a run or blend folder."""
+    path = Path(folder) / OOF
+    if not path.is_file():
+        raise UserError(f"{folder}: not a run or blend folder (no {OOF})")
+    return pl.read_parquet(path)
+
+
+def read_run_scores(folder: Path, columns: str = ENSEMBLE_COLUMN) -> RunScores:
+    """A run (or blend) folder as a blend input. `columns`: a comma list of its oof.parquet
+    score columns, or `models` for each model's column."""
+    folder = Path(folder)
+    oof = read_oof(folder)
+    if columns == MODEL_COLUMNS:
+        chosen = [c for c in oof.columns if c not in (*KEY_COLUMNS, ENSEMBLE_COLUMN, BLEND_COLUMN)]
+    else:
+        chosen = [c.strip() for c in columns.split(",") if c.strip()]
+    test, folds = None, None
+    if (folder / TEST_PREDICTIONS).is_file():
+        test = pl.read_parquet(folder / TEST_PREDICTIONS)
+        if (folder / SUBMISSION).is_file():
+            # The submission's order is the sample submission's when the run had one.
+            order = pl.read_csv(
+                folder / SUBMISSION, columns=["isic_id"], schema_overrides={"isic_id": pl.String}
+            )
+            test = order.join(test, on="isic_id", how="left", maintain_order="left")
+    if (folder / FOLDS).is_file():
+        folds = pl.read_csv(folder / FOLDS, schema_overrides={"patient_id": pl.String})
+    return RunScores(
+        name=folder.resolve().name,
+        label=str(folder / OOF),
+        oof=oof,
+        columns=chosen,
+        test=test,
+        test_label=str(folder / TEST_PREDICTIONS),
+        folds=folds,
+        folds_label=str(folder / FOLDS),
+    )
