@@ -75,6 +75,21 @@ def trained_run(tmp_path_factory, small_data_dir) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def reseeded_run(tmp_path_factory, small_data_dir, trained_run) -> Path:
+    """`trained_run` again with another seed for its models, on its folds (`--folds-file`):
+    the same model retrained, which blends and comparisons take as their noise."""
+    from pipelines import train_gbdt
+
+    config = tmp_path_factory.mktemp("reseeded_config") / "fast.toml"
+    config.write_text("seed = 43\n" + FAST_TOML)
+    out = tmp_path_factory.mktemp("reseeded") / "run"
+    folds = trained_run / "folds.csv"
+    args = ["--data-dir", str(small_data_dir), "--out", str(out), "--config", str(config)]
+    assert train_gbdt.main([*args, "--folds-file", str(folds)]) == 0
+    return out
+
+
 FAST_TOML = """
 [training]
 fixed_rounds = { lgbm = 40, xgb = 40, cat = 40 }
