@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from features import encode, lesion, neighbours, patient, population, schema
+from features import encode, image_scores, lesion, neighbours, patient, population, schema
 from features.errors import UserError
 from features.registry import CATEGORICAL, Feature, FrameStep
 
@@ -54,6 +54,14 @@ class FeatureSpec:
     levels: dict[str, list[str]] = field(default_factory=dict)
     # Population norms (features.population), learned on train; empty when that family is off.
     population: dict = field(default_factory=dict)
+    # Image-model scores (features.image_scores): the score columns and their population
+    # norms, learned on train; empty for a run trained without scores.
+    image: dict = field(default_factory=dict)
+
+    @property
+    def image_columns(self) -> tuple[str, ...]:
+        """The score file columns the run's image features are built from."""
+        return tuple(self.image.get("columns", ()))
 
     def to_dict(self) -> dict:
         return {
@@ -61,6 +69,7 @@ class FeatureSpec:
             "categoricals": list(self.categoricals),
             "levels": self.levels,
             "population": self.population,
+            "image": self.image,
         }
 
     @classmethod
@@ -70,6 +79,7 @@ class FeatureSpec:
             tuple(table["categoricals"]),
             dict(table["levels"]),
             dict(table.get("population") or {}),
+            dict(table.get("image") or {}),
         )
 
 
@@ -80,8 +90,11 @@ class Built:
     categorical: list[str]  # the pl.Enum columns among them
 
 
-def registry(families: tuple[str, ...] | list[str]) -> list[Feature]:
-    """Every feature of the enabled families, in build order."""
+def registry(
+    families: tuple[str, ...] | list[str], image_columns: tuple[str, ...] | list[str] = ()
+) -> list[Feature]:
+    """Every feature of the enabled families, in build order; the `image` family's last, one
+    set per score column, when the run has image scores."""
     unknown = [f for f in families if f not in FAMILIES]
     if unknown:
         raise UserError(
@@ -104,17 +117,29 @@ def registry(families: tuple[str, ...] | list[str]) -> list[Feature]:
             features += _EXPRESSION_FAMILIES[family]()
         if family in families and family in _FRAME_FAMILIES:
             features += _FRAME_FAMILIES[family]().features
+    if image_columns:
+        features += image_scores.image_features(image_columns)
+        features += image_scores.image_step(image_columns).features
     return features
 
 
-def frame_steps(families: tuple[str, ...] | list[str]) -> list[FrameStep]:
+def frame_steps(
+    families: tuple[str, ...] | list[str], image_columns: tuple[str, ...] | list[str] = ()
+) -> list[FrameStep]:
     """The enabled families' numpy and scikit-learn steps, in build order."""
-    return [_FRAME_FAMILIES[f]() for f in FAMILIES if f in families and f in _FRAME_FAMILIES]
+    steps = [_FRAME_FAMILIES[f]() for f in FAMILIES if f in families and f in _FRAME_FAMILIES]
+    return steps + ([image_scores.image_step(image_columns)] if image_columns else [])
 
 
-def fit_spec(train: pl.DataFrame, families: list[str], categoricals: list[str]) -> FeatureSpec:
+def fit_spec(
+    train: pl.DataFrame,
+    families: list[str],
+    categoricals: list[str],
+    image_columns: tuple[str, ...] | list[str] = (),
+) -> FeatureSpec:
     """Learn on train what must be fixed across patients: the category levels and, when that
-    family is on, the population norms. Never the label."""
+    family is on, the population norms; with `image_columns` (score columns attached to
+    `train` by `features.image_scores.attach`), their population norms. Never the label."""
     for column in categoricals:
         if column not in schema.CATEGORY_LEVELS:
             raise UserError(
@@ -125,13 +150,14 @@ def fit_spec(train: pl.DataFrame, families: list[str], categoricals: list[str]) 
     frame = train.select(*categoricals, *(f.expr.alias(f.name) for f in derived))
     levels = encode.fit_levels(frame, frame.columns)
     norms = population.fit_norms(train) if population.FAMILY in families else {}
-    return FeatureSpec(tuple(families), tuple(categoricals), levels, norms)
+    image = image_scores.fit_norms(train, image_columns) if image_columns else {}
+    return FeatureSpec(tuple(families), tuple(categoricals), levels, norms, image)
 
 
 def build_features(frame: pl.DataFrame, spec: FeatureSpec) -> Built:
     """Model inputs for `frame` (train or test) under a fitted spec, in one lazy plan."""
-    features = registry(spec.families)
-    steps = frame_steps(spec.families)
+    features = registry(spec.families, spec.image_columns)
+    steps = frame_steps(spec.families, spec.image_columns)
     from_steps = {name for step in steps for name in step.names}
     numeric = [f for f in features if f.kind != CATEGORICAL]
     derived_categorical = [f for f in features if f.kind == CATEGORICAL]
@@ -159,9 +185,11 @@ def build_features(frame: pl.DataFrame, spec: FeatureSpec) -> Built:
     return Built(final.collect(), [f.name for f in numeric] + categorical, categorical)
 
 
-def describe(families: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
+def describe(
+    families: tuple[str, ...] | list[str], image_columns: tuple[str, ...] | list[str] = ()
+) -> list[dict[str, str]]:
     """Name, family, kind and one-line doc of every feature, for manifests and reports."""
-    return [f.describe() for f in registry(families)]
+    return [f.describe() for f in registry(families, image_columns)]
 
 
 def _run_step(step: FrameStep, frame: pl.DataFrame, spec: FeatureSpec) -> list[pl.Series]:

@@ -47,13 +47,14 @@ def population_step() -> FrameStep:
     )
 
 
-def fit_norms(train: pl.DataFrame) -> dict:
-    """Count, mean and std of every context column per group of every level; JSON-safe."""
+def fit_norms(train: pl.DataFrame, columns: tuple[str, ...] = CONTEXT_COLUMNS) -> dict:
+    """Count, mean and std of every one of `columns` (the context columns unless other ones
+    are named) per group of every level; JSON-safe."""
     frame = train.with_columns(_age_band())
     tables = []
     for keys in LEVELS:
         stats = [pl.len().alias("n")]
-        for column in CONTEXT_COLUMNS:
+        for column in columns:
             stats += [pl.col(column).mean().alias(f"mean:{column}")]
             stats += [pl.col(column).std().alias(f"std:{column}")]
         grouped = frame.group_by(keys).agg(stats) if keys else frame.select(stats)
@@ -62,10 +63,13 @@ def fit_norms(train: pl.DataFrame) -> dict:
     return {"min_count": MIN_COUNT, "band_years": BAND_YEARS, "tables": tables}
 
 
-def apply_norms(frame: pl.DataFrame, norms: dict) -> pl.DataFrame:
-    """The population z-score of every context column, row-aligned with `frame`."""
+def apply_norms(
+    frame: pl.DataFrame, norms: dict, columns: tuple[str, ...] = CONTEXT_COLUMNS
+) -> pl.DataFrame:
+    """`<column>_population_z` of every one of `columns` (those `norms` were fitted on),
+    row-aligned with `frame`."""
     plan = frame.lazy().select(
-        "attribution", "tbp_lv_location", _age_band(norms["band_years"]), *CONTEXT_COLUMNS
+        "attribution", "tbp_lv_location", _age_band(norms["band_years"]), *columns
     )
     for level, table in enumerate(norms["tables"]):
         keys = table["by"]
@@ -97,7 +101,7 @@ def apply_norms(frame: pl.DataFrame, norms: dict) -> pl.DataFrame:
         value = pl.when(spread).then((pl.col(column) - mean) / std).otherwise(None)
         return value.alias(f"{column}_population_z")
 
-    return plan.select(z(column) for column in CONTEXT_COLUMNS).collect()
+    return plan.select(z(column) for column in columns).collect()
 
 
 def _age_band(years: int = BAND_YEARS) -> pl.Expr:

@@ -28,6 +28,7 @@ from models.cv import (
     read_folds_file,
 )
 from models.evaluation import group_labels, oof_metrics, scores_by_group
+from models.image_inputs import ImageScores, attach_train, check_out_of_fold
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def train(
     leave_one_out: str | None = None,
     resume_partial: bool = False,
     cluster: str | None = None,
+    image_scores: ImageScores | None = None,
 ) -> FinishedRun:
     """Train every configured model on `dataset.train` and write a complete run folder.
 
@@ -51,8 +53,15 @@ def train(
     out-of-fold score to the metrics; `leave_one_out` also trains without each group of that
     column in turn and scores it (`metrics.json` "leave_one_out"). `resume_partial` continues the
     `.partial` folder an interrupted run left; `cluster` runs the fits on the Dask scheduler at
-    that address instead of locally (`models.cv.executors`)."""
+    that address instead of locally (`models.cv.executors`). `image_scores` adds the image
+    family of features (`features.image_scores`); their files must be in `inputs`
+    ("image_scores": `ImageScores.describe()`), so that resuming with other scores is refused."""
     started = time.perf_counter()
+    train_frame, image_check = dataset.train, None
+    if image_scores is not None:
+        # Before anything is written: a missing score is a user error, an in-fold file warned of.
+        train_frame = attach_train(dataset.train, image_scores, dataset.test)
+        image_check = check_out_of_fold(train_frame, image_scores)
     groups = {
         column: group_labels(dataset.train, column, "train data")
         for column in dict.fromkeys(c for c in (eval_by, leave_one_out) if c is not None)
@@ -66,8 +75,13 @@ def train(
     partial = artifacts.open_partial(
         run_dir, artifacts.fingerprint(config, inputs, folds_file), resume=resume_partial
     )
-    spec = fit_spec(dataset.train, config.features.families, config.features.categoricals)
-    built = build_features(dataset.train, spec)
+    spec = fit_spec(
+        train_frame,
+        config.features.families,
+        config.features.categoricals,
+        image_scores.train.columns if image_scores is not None else (),
+    )
+    built = build_features(train_frame, spec)
     y = built.frame["target"].to_numpy().astype(np.int8)
     patients = built.frame["patient_id"].to_numpy()
     log.info(
@@ -112,6 +126,8 @@ def train(
         for level, entry in held_out.items():
             entry["in_cv_ensemble_pauc"] = in_cv[level]["pauc"][ENSEMBLE_COLUMN]
         metrics["leave_one_out"] = {"column": leave_one_out, "groups": held_out}
+    if image_check is not None:
+        metrics["image_scores"] = image_check
     result = RunResult(
         config=config,
         inputs=inputs,
@@ -126,6 +142,7 @@ def train(
         started=started,
         test=dataset.test,
         sample_ids=dataset.sample_ids,
+        image_scores=image_scores,
     )
     return artifacts.write_run(run_dir, result)
 

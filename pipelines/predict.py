@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from features.io import check_sample_matches, read_sample_ids, read_test
+from features.score_files import read_score_file
 from models import artifacts
 from pipelines._cli import run_cli
 
@@ -20,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.sample is not None:
         order = read_sample_ids(args.sample)
         check_sample_matches(test, order, args.test, args.sample)
-    predictions = run.predict(test, args.batch_rows)
+    scores = None if args.image_scores is None else read_score_file(args.image_scores)
+    predictions = run.predict(test, args.batch_rows, scores, args.allow_missing_scores)
     out = args.out or Path("submission.csv")
     artifacts.write_csv(out, artifacts.submission_frame(predictions, order))
     if args.predictions is not None:
@@ -44,6 +46,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--test", type=Path, required=True, help="test-metadata CSV or Parquet")
     parser.add_argument("--sample", type=Path, help="sample_submission.csv: row order to follow")
     parser.add_argument("--out", type=Path, help="submission CSV (default submission.csv)")
+    parser.add_argument(
+        "--image-scores",
+        type=Path,
+        metavar="FILE",
+        help="the test lesions' image-model scores (CSV or Parquet, isic_id and the score "
+        "columns the run was trained with); required by a run trained with image scores",
+    )
+    parser.add_argument(
+        "--allow-missing-scores",
+        action="store_true",
+        help="a lesion without a score gets null image features instead of an error",
+    )
     parser.add_argument(
         "--batch-rows",
         type=_positive,

@@ -11,10 +11,12 @@ from pathlib import Path
 from features import synthetic
 from features.errors import UserError
 from features.io import Dataset, read_dataset
+from features.score_files import read_score_file
 from models import artifacts
 from models.artifacts import FinishedRun
 from models.blend import ENSEMBLE_COLUMN
 from models.config import MODEL_NAMES, load_config
+from models.image_inputs import ImageScores
 from models.run import train
 from pipelines._cli import run_cli
 
@@ -50,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         dataset = read_dataset(args.data_dir)
         inputs = {"files": dataset.files, "sha256": dataset.hashes}
+    image_scores = _image_scores(args)
+    if image_scores is not None:
+        inputs[artifacts.IMAGE_SCORES] = image_scores.describe()
     out = args.out or artifacts.default_run_dir()
     result = train(
         dataset,
@@ -61,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         leave_one_out=args.leave_one_out,
         resume_partial=args.resume,
         cluster=args.cluster,
+        image_scores=image_scores,
     )
     print(summary_table(result), file=sys.stdout)
     return 0
@@ -119,6 +125,16 @@ def _cell(value) -> str:
     return f"{'-':>10}" if value is None else f"{value:>10.4f}"
 
 
+def _image_scores(args: argparse.Namespace) -> ImageScores | None:
+    if args.image_scores_train is None:
+        if args.image_scores_test is not None or args.allow_missing_scores:
+            given = "--image-scores-test" if args.image_scores_test else "--allow-missing-scores"
+            raise UserError(f"{given}: expected --image-scores-train FILE with it")
+        return None
+    test = None if args.image_scores_test is None else read_score_file(args.image_scores_test)
+    return ImageScores(read_score_file(args.image_scores_train), test, args.allow_missing_scores)
+
+
 def _model_names(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODEL_NAMES]
@@ -147,6 +163,26 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="CSV or Parquet with patient_id,fold (and fold_r1.. for --seeds > 1): impose "
         "folds made elsewhere instead of the seeded split; a run's folds.csv works",
+    )
+    parser.add_argument(
+        "--image-scores-train",
+        type=Path,
+        metavar="FILE",
+        help="CSV or Parquet with isic_id and numeric image-model scores, out-of-fold on this "
+        "run's folds (--folds-file): each score column becomes features (raw, over the patient "
+        "mean, percentile within the patient, z-score within hospital x location x age band)",
+    )
+    parser.add_argument(
+        "--image-scores-test",
+        type=Path,
+        metavar="FILE",
+        help="the same columns for the test file's lesions (needed when there is a test file)",
+    )
+    parser.add_argument(
+        "--allow-missing-scores",
+        action="store_true",
+        help="a lesion without a score gets null image features (counted in the log) instead "
+        "of an error",
     )
     parser.add_argument(
         "--eval-by",

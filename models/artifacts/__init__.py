@@ -24,6 +24,7 @@ from models.artifacts.files import (
     write_parquet,
 )
 from models.artifacts.folder import (
+    IMAGE_SCORES,
     PARTIAL_SUFFIX,
     TaskFolder,
     default_run_dir,
@@ -39,6 +40,7 @@ __all__ = [
     "CONFIG",
     "ENSEMBLE",
     "FOLDS",
+    "IMAGE_SCORES",
     "MANIFEST",
     "METRICS",
     "MODELS",

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 TASKS = "tasks"
 FINGERPRINT = "fingerprint.json"
 PARTIAL_SUFFIX = ".partial"
+IMAGE_SCORES = "image_scores"  # the key of `inputs` that describes image score files
 # [training] settings that say where fits run, not what they are.
 _PLACEMENT_SETTINGS = ("threads", "workers", "worker_threads")
 
@@ -57,11 +58,16 @@ def partial_dir(run_dir: Path) -> Path:
 
 def fingerprint(config: Config, inputs: dict[str, Any], folds_file: Path | None = None) -> dict:
     """Hashes of what decides a run's fits: the full config and the input files' contents
-    (by file name, so a data folder that moved still matches)."""
+    (by file name, so a data folder that moved still matches), image score files included
+    (`inputs["image_scores"]`, as `models.image_inputs.ImageScores.describe` gives it)."""
     hashes = inputs.get("sha256")
     data = {Path(k).name: v for k, v in hashes.items()} if isinstance(hashes, dict) else inputs
     if folds_file is not None:
         data = {**data, "folds_file": file_sha256(Path(folds_file))}
+    scores = inputs.get(IMAGE_SCORES)
+    if scores:  # by content, as the data files: a score file that moved still matches
+        data = {k: v for k, v in data.items() if k != IMAGE_SCORES}
+        data[IMAGE_SCORES] = {r: scores[r]["sha256"] for r in ("train", "test") if r in scores}
     decisive = config.to_dict()
     decisive["training"] = {
         k: v for k, v in decisive["training"].items() if k not in _PLACEMENT_SETTINGS

@@ -16,7 +16,9 @@ import polars as pl
 from features import schema
 from features.build import FeatureSpec
 from features.errors import UserError
+from features.image_scores import attach
 from features.io import file_sha256
+from features.score_files import ScoreFile
 from models.artifacts.files import (
     ENSEMBLE,
     MANIFEST,
@@ -53,11 +55,19 @@ class Run:
     def model_names(self) -> list[str]:
         return list(self.manifest["config"]["models"]["names"])
 
-    def predict(self, frame: pl.DataFrame, batch_rows: int | None = None) -> pl.DataFrame:
+    def predict(
+        self,
+        frame: pl.DataFrame,
+        batch_rows: int | None = None,
+        image_scores: ScoreFile | None = None,
+        allow_missing: bool = False,
+    ) -> pl.DataFrame:
         """`isic_id`, one score per model, the ensemble and (when the run has a calibrator)
         its calibrated `probability`, one row per row of `frame`, in its order. Lesions are
         scored in batches of whole patients of about `batch_rows` rows (default: the config's
-        `[predict] batch_rows`); the scores do not depend on it.
+        `[predict] batch_rows`); the scores do not depend on it. A run trained with image
+        scores needs `image_scores` for `frame`'s lesions (`allow_missing`: a lesion without
+        one gets null image features instead of a user error); a run without refuses them.
 
         A model's score is on the scale of its out-of-fold column: with one CV repeat the mean
         probability of its fold models; with several, the mean over repeats of the percentile
@@ -67,6 +77,7 @@ class Run:
             raise UserError(f"frame to score: required column '{missing[0]}' is missing")
         if batch_rows is None:
             batch_rows = load_config().predict.batch_rows
+        frame = self._with_image_scores(frame, image_scores, allow_missing)
         means = fold_model_means(
             frame, self.spec, self.feature_names, self.categorical, self.models, batch_rows
         )
@@ -86,6 +97,24 @@ class Run:
         if spec.get("calibrator") is not None:
             columns["probability"] = Calibrator.from_dict(spec["calibrator"])(ensemble)
         return pl.DataFrame(columns)
+
+    def _with_image_scores(
+        self, frame: pl.DataFrame, scores: ScoreFile | None, allow_missing: bool
+    ) -> pl.DataFrame:
+        wanted = self.spec.image_columns
+        if wanted and scores is None:
+            raise UserError(
+                f"{self.path}: the run was trained with image scores ({', '.join(wanted)}); "
+                "expected a test score file (predict --image-scores FILE)"
+            )
+        if not wanted and scores is not None:
+            raise UserError(
+                f"{scores.path}: the run {self.path} was trained without image scores; "
+                "expected no --image-scores"
+            )
+        if not wanted:
+            return frame
+        return attach(frame, scores, allow_missing=allow_missing, columns=list(wanted))
 
 
 def load_run(run_dir: Path) -> Run:

@@ -13,6 +13,7 @@ from features.build import FeatureSpec
 from models.blend import RunEnsemble
 from models.config import Config
 from models.cv import CVResult
+from models.image_inputs import ImageScores
 
 
 @dataclass
@@ -30,6 +31,7 @@ class RunResult:
     started: float  # time.perf_counter() when the run began: seconds cover writing too
     test: pl.DataFrame | None = None  # the test file to score, if any
     sample_ids: pl.Series | None = None  # sample_submission.csv's order, if any
+    image_scores: ImageScores | None = None  # image-model scores the features were built with
 
 
 @dataclass

@@ -50,7 +50,13 @@ def write_run(run_dir: Path, result: RunResult) -> FinishedRun:
     write_json(partial / MANIFEST, _manifest(partial, result))
     if result.test is not None:
         batch_rows = result.config.predict.batch_rows
-        predictions = load_run(partial).predict(result.test, batch_rows)
+        scores = result.image_scores
+        predictions = load_run(partial).predict(
+            result.test,
+            batch_rows,
+            image_scores=scores.test if scores is not None else None,
+            allow_missing=scores is not None and scores.allow_missing,
+        )
         write_parquet(partial / TEST_PREDICTIONS, predictions)
         write_csv(partial / SUBMISSION, submission_frame(predictions, result.sample_ids))
     metrics = {**result.metrics, "seconds": round(time.perf_counter() - result.started, 2)}
@@ -107,6 +113,6 @@ def _manifest(partial: Path, result: RunResult) -> dict:
         "feature_spec": result.spec.to_dict(),
         "feature_names": result.feature_names,
         "categorical_features": result.categorical,
-        "features": describe(result.spec.families),
+        "features": describe(result.spec.families, result.spec.image_columns),
         "models": [store.entry(m.task) for m in result.cv.models],
     }

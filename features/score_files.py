@@ -1,0 +1,139 @@
+"""Read a score file: an image model's (or any other model's) scores per lesion, CSV or Parquet
+with `isic_id` and one or more numeric score columns.
+
+Train score files hold out-of-fold scores, test score files plain ones; both are read the same
+way, validated as `features.io` validates the metadata: every problem a user can fix is one
+`UserError` naming the file, the column or row and what was expected. A missing value (empty,
+`NA`, NaN) is read as null; what a null means is the caller's decision.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from features import schema
+from features.errors import UserError
+from features.io import NULL_VALUES, file_sha256
+
+ID = "isic_id"
+# A column with one of these names is metadata, a label or a fold, never a score: taking
+# `target` for a score would hand the label to the model.
+_NOT_SCORES = frozenset({*schema.TRAIN_COLUMN_NAMES, "fold"}) - {ID}
+
+
+@dataclass(frozen=True)
+class ScoreFile:
+    """A score file as read: `frame` is `isic_id` (String) and each score column (Float64)."""
+
+    path: Path
+    frame: pl.DataFrame
+    sha256: str
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c != ID]
+
+
+def read_score_file(path: Path) -> ScoreFile:
+    """Read and validate a score file; its SHA-256 comes along for the run's input hashes."""
+    path = Path(path)
+    header = _header(path)
+    if ID not in header:
+        raise UserError(f"{path}: required column '{ID}' is missing")
+    scores = [c for c in header if c != ID]
+    if not scores:
+        raise UserError(f"{path}: expected '{ID}' and at least one numeric score column")
+    taken = [c for c in scores if c in _NOT_SCORES]
+    if taken:
+        raise UserError(
+            f"{path}: column '{taken[0]}' is a metadata, label or fold column, not a score; "
+            "a score file holds isic_id and score columns only"
+        )
+    repeated = [c for c in scores if header.count(c) > 1]
+    if repeated or header.count(ID) > 1:
+        raise UserError(f"{path}: column '{(repeated or [ID])[0]}' appears more than once")
+    raw = _read_raw(path)
+    if raw.height == 0:
+        raise UserError(f"{path}: file has a header but no rows")
+    frame = pl.DataFrame([raw[ID].cast(pl.String), *(_as_number(raw, c, path) for c in scores)])
+    _check_finite(frame, scores, path)
+    _check_ids(frame, path)
+    return ScoreFile(path, frame, file_sha256(path))
+
+
+def _header(path: Path) -> list[str]:
+    if not path.is_file():
+        raise UserError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise UserError(f"{path}: file is empty")
+    try:
+        if _is_parquet(path):
+            return list(pl.read_parquet_schema(path))
+        # The csv module, not Polars: Polars renames a repeated name instead of showing it.
+        with open(path, newline="") as handle:
+            return next(csv.reader(handle), [])
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError, csv.Error) as error:
+        raise UserError(f"{path}: cannot read the header ({_first_line(error)})") from None
+
+
+def _read_raw(path: Path) -> pl.DataFrame:
+    """Parquet as stored; CSV as text, so that a value that is not a number can be named."""
+    try:
+        if _is_parquet(path):
+            return pl.read_parquet(path)
+        return pl.read_csv(path, infer_schema=False, null_values=NULL_VALUES)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise UserError(f"{path}: cannot read the file ({_first_line(error)})") from None
+
+
+def _as_number(raw: pl.DataFrame, column: str, path: Path) -> pl.Series:
+    values = raw[column]
+    if values.dtype == pl.String:
+        text = values.str.strip_chars()
+        parsed = text.cast(pl.Float64, strict=False)
+        failed = (parsed.is_null() & text.is_not_null() & (text != "")).arg_true()
+        if failed.len():
+            row = int(failed[0])
+            raise UserError(
+                f"{path}: column '{column}', data row {row + 1}: "
+                f"cannot read {values[row]!r} as a number"
+            )
+        return parsed.fill_nan(None)
+    if (values.dtype.is_numeric() and values.dtype != pl.Boolean) or values.dtype == pl.Null:
+        return values.cast(pl.Float64).fill_nan(None)
+    raise UserError(f"{path}: column '{column}' holds {values.dtype}; expected numeric scores")
+
+
+def _check_finite(frame: pl.DataFrame, columns: list[str], path: Path) -> None:
+    for column in columns:
+        infinite = frame[column].is_infinite().arg_true()
+        if infinite.len():
+            raise UserError(
+                f"{path}: column '{column}', data row {infinite[0] + 1}: expected a finite "
+                f"number, got {frame[column][infinite[0]]}"
+            )
+
+
+def _check_ids(frame: pl.DataFrame, path: Path) -> None:
+    nulls = frame[ID].is_null().arg_true()
+    if nulls.len():
+        raise UserError(f"{path}: column '{ID}', data row {nulls[0] + 1}: value is missing")
+    duplicated = frame[ID].is_duplicated().arg_true()
+    if duplicated.len():
+        value = frame[ID][duplicated[0]]
+        rows = ", ".join(str(i + 1) for i in duplicated[:2])
+        raise UserError(
+            f"{path}: column '{ID}': {value!r} appears more than once (data rows {rows})"
+        )
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() == ".parquet"
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
