@@ -18,6 +18,7 @@ BAD_ARGUMENTS = {
     "tbp-predict": ["--run", "/nonexistent", "--test", "t.csv"],
     "tbp-make-synthetic": ["--out", "x", "--rows", "0"],
     "tbp-compare": ["/nonexistent-a", "/nonexistent-b"],
+    "tbp-blend": ["--run", "/nonexistent", "--out", "/nonexistent-blend"],
 }
 
 

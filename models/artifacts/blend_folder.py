@@ -1,0 +1,189 @@
+"""The blend folder: run folders and score files joined, blended by every method, and written
+as `DIR.partial/`, renamed to DIR when complete.
+
+It holds `oof.parquet` (the keys, each component's out-of-fold scores, each method's honest
+out-of-fold column, `blend` and `ensemble`: the chosen one), `metrics.json`, `blend.json` (the
+method and its fit, to blend new lesions again) and, when every component has test scores,
+`test_predictions.parquet` and `submission.csv` (the chosen blend, calibrated).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from features.errors import UserError
+from features.score_files import read_score_file
+from models.artifacts.blend_inputs import read_run_scores
+from models.artifacts.files import (
+    METRICS,
+    OOF,
+    SUBMISSION,
+    TEST_PREDICTIONS,
+    write_csv,
+    write_json,
+    write_parquet,
+)
+from models.artifacts.folder import partial_dir
+from models.blend import (
+    BEST,
+    BLEND_COLUMN,
+    ENSEMBLE_COLUMN,
+    METHODS,
+    BlendResult,
+    Components,
+    ScoreFile,
+    blend,
+    calibration_report,
+    cross_fitted,
+    join_components,
+    method_scores,
+)
+from models.evaluation import oof_metrics
+
+log = logging.getLogger(__name__)
+
+BLEND = "blend.json"
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    """`--scores NAME=TRAIN_FILE[,TEST_FILE]`."""
+
+    name: str
+    train: Path
+    test: Path | None = None
+
+
+@dataclass(frozen=True)
+class FinishedBlend:
+    path: Path
+    metrics: dict[str, Any]
+
+
+def make_blend(
+    runs: list[Path],
+    scores: list[ScoreSpec],
+    out: Path,
+    method: str = BEST,
+    run_columns: str = ENSEMBLE_COLUMN,
+    bootstrap_samples: int = 1000,
+    seed: int = 0,
+) -> FinishedBlend:
+    """Blend `runs` (their `run_columns`) and score files by `method` into the folder `out`."""
+    started = time.perf_counter()
+    out = Path(out)
+    if out.exists():
+        raise UserError(f"{out}: blend folder already exists; choose another --out")
+    components = join_components(
+        [read_run_scores(run, run_columns) for run in runs],
+        [
+            ScoreFile(
+                spec.name,
+                read_score_file(spec.train).frame,
+                str(spec.train),
+                None if spec.test is None else read_score_file(spec.test).frame,
+                str(spec.test),
+            )
+            for spec in scores
+        ],
+    )
+    rows = components.rows
+    y, patients = rows["target"].to_numpy(), rows["patient_id"].to_numpy()
+    fold_of_row = rows["fold"].to_numpy()
+    result = blend(components.oof, y, fold_of_row, patients, method, bootstrap_samples, seed)
+    partial = _start(out)
+    columns = {**components.oof, **result.oof, ENSEMBLE_COLUMN: result.oof[result.chosen]}
+    write_parquet(
+        partial / OOF,
+        rows.with_columns(
+            *(pl.Series(name, values) for name, values in components.oof.items()),
+            *(pl.Series(name, values) for name, values in result.oof.items()),
+            pl.Series(BLEND_COLUMN, result.oof[result.chosen]),
+            pl.Series(ENSEMBLE_COLUMN, result.oof[result.chosen]),
+        ),
+    )
+    write_json(partial / BLEND, {**result.stored(components.names), "origin": components.origin})
+    if components.complete_test:
+        predictions = _test_predictions(components, result)
+        write_parquet(partial / TEST_PREDICTIONS, predictions)
+        write_csv(
+            partial / SUBMISSION,
+            predictions.select("isic_id", pl.col("probability").alias("target")),
+        )
+    else:
+        log.info("not every component has test scores: no submission.csv")
+    metrics = _metrics(components, result, columns, bootstrap_samples, seed)
+    metrics["seconds"] = round(time.perf_counter() - started, 2)
+    write_json(partial / METRICS, metrics)
+    os.replace(partial, out)
+    return FinishedBlend(out, metrics)
+
+
+def _test_predictions(components: Components, result: BlendResult) -> pl.DataFrame:
+    by_method = method_scores(result, components.oof, components.test)
+    chosen = by_method[result.chosen]
+    return pl.DataFrame(
+        {
+            "isic_id": components.test_ids,
+            **by_method,
+            ENSEMBLE_COLUMN: chosen,
+            "probability": np.clip(result.calibrator(chosen), 0.0, 1.0),
+        }
+    )
+
+
+def _metrics(
+    components: Components,
+    result: BlendResult,
+    columns: dict[str, np.ndarray],
+    bootstrap_samples: int,
+    seed: int,
+) -> dict[str, Any]:
+    rows = components.rows
+    y, patients = rows["target"].to_numpy(), rows["patient_id"].to_numpy()
+    fold_of_row = rows["fold"].to_numpy()
+    metrics = oof_metrics(
+        y,
+        patients,
+        columns,
+        [columns],
+        fold_of_row[None, :],
+        bootstrap_samples=bootstrap_samples,
+        seed=seed,
+    )
+    honest = cross_fitted(result.oof[result.chosen], y, fold_of_row, result.calibrator.method)
+    return {
+        **metrics,
+        "components": components.origin,
+        "methods": list(METHODS),
+        "asked": result.asked,
+        "method": result.chosen,
+        "fit": result.fits[result.chosen],
+        "fits": result.fits,
+        "fold_fits": result.fold_fits,
+        "against_rank_mean": {name: c.to_dict() for name, c in result.comparisons.items()},
+        "calibration": {
+            "method": result.calibrator.method,
+            "cross_fitted_on": "folds",
+            **calibration_report(honest, y),
+        },
+        "submission": components.complete_test,
+    }
+
+
+def _start(out: Path) -> Path:
+    partial = partial_dir(out)
+    if partial.exists():
+        log.warning("%s: removing the unfinished blend left there", partial)
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    return partial
