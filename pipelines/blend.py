@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         run_columns=args.run_columns,
         bootstrap_samples=args.bootstrap,
         seed=args.seed,
+        predictions=args.predictions,
+        sample=args.sample,
     )
     print(summary_table(finished), file=sys.stdout)
     return 0
@@ -89,6 +91,20 @@ def _parser() -> argparse.ArgumentParser:
         "unless a fitted method beats it beyond noise); every method is scored regardless",
     )
     parser.add_argument("--out", type=Path, required=True, help="blend folder to write")
+    parser.add_argument(
+        "--predictions",
+        type=Path,
+        action="append",
+        default=[],
+        help="test predictions of the n-th --run on another test file (what predict "
+        "--predictions writes), instead of the run's own test_predictions.parquet; repeat "
+        "once per --run, in the same order",
+    )
+    parser.add_argument(
+        "--sample",
+        type=Path,
+        help="sample_submission.csv: the submission's row order (default: the first run's)",
+    )
     parser.add_argument(
         "--run-columns",
         default=ENSEMBLE_COLUMN,

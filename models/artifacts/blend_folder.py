@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from features.errors import UserError
+from features.io import check_sample_matches, read_sample_ids
 from features.score_files import read_score_file
 from models.artifacts.blend_inputs import read_run_scores
 from models.artifacts.files import (
@@ -77,14 +78,25 @@ def make_blend(
     run_columns: str = ENSEMBLE_COLUMN,
     bootstrap_samples: int = 1000,
     seed: int = 0,
+    predictions: list[Path] | None = None,
+    sample: Path | None = None,
 ) -> FinishedBlend:
-    """Blend `runs` (their `run_columns`) and score files by `method` into the folder `out`."""
+    """Blend `runs` (their `run_columns`) and score files by `method` into the folder `out`.
+    `predictions[i]` replaces run i's test predictions (`predict --predictions` on another
+    test file); `sample` orders the submission (default: the first run's test order)."""
     started = time.perf_counter()
     out = Path(out)
     if out.exists():
         raise UserError(f"{out}: blend folder already exists; choose another --out")
+    predictions = predictions or []
+    if len(predictions) > len(runs):
+        raise UserError(f"--predictions: {len(predictions)} files for {len(runs)} --run folders")
+    predictions = predictions + [None] * (len(runs) - len(predictions))
     components = join_components(
-        [read_run_scores(run, run_columns) for run in runs],
+        [
+            read_run_scores(run, run_columns, file)
+            for run, file in zip(runs, predictions, strict=True)
+        ],
         [
             ScoreFile(
                 spec.name,
@@ -96,6 +108,8 @@ def make_blend(
             for spec in scores
         ],
     )
+    if sample is not None:
+        _order_by_sample(components, sample, predictions[0] or Path(runs[0]) / TEST_PREDICTIONS)
     rows = components.rows
     y, patients = rows["target"].to_numpy(), rows["patient_id"].to_numpy()
     fold_of_row = rows["fold"].to_numpy()
@@ -178,6 +192,14 @@ def _metrics(
         },
         "submission": components.complete_test,
     }
+
+
+def _order_by_sample(components: Components, sample: Path, test_label: Path) -> None:
+    if components.test_ids is None:
+        raise UserError(f"{sample}: the first run has no test predictions to order")
+    ids = read_sample_ids(sample)
+    check_sample_matches(components.test_ids.to_frame("isic_id"), ids, test_label, sample)
+    components.test_in_order(ids)
 
 
 def _start(out: Path) -> Path:

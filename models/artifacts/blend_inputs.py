@@ -25,9 +25,12 @@ def read_oof(folder: Path) -> pl.DataFrame:
     return pl.read_parquet(path)
 
 
-def read_run_scores(folder: Path, columns: str = ENSEMBLE_COLUMN) -> RunScores:
+def read_run_scores(
+    folder: Path, columns: str = ENSEMBLE_COLUMN, predictions: Path | None = None
+) -> RunScores:
     """A run (or blend) folder as a blend input. `columns`: a comma list of its oof.parquet
-    score columns, or `models` for each model's column."""
+    score columns, or `models` for each model's column. `predictions` (what `predict
+    --predictions` wrote, for another test file) replaces the run's own test predictions."""
     folder = Path(folder)
     oof = read_oof(folder)
     if columns == MODEL_COLUMNS:
@@ -35,7 +38,12 @@ def read_run_scores(folder: Path, columns: str = ENSEMBLE_COLUMN) -> RunScores:
     else:
         chosen = [c.strip() for c in columns.split(",") if c.strip()]
     test, folds = None, None
-    if (folder / TEST_PREDICTIONS).is_file():
+    test_label = str(folder / TEST_PREDICTIONS)
+    if predictions is not None:
+        if not Path(predictions).is_file():
+            raise UserError(f"{predictions}: predictions file not found")
+        test, test_label = pl.read_parquet(predictions), str(predictions)
+    elif (folder / TEST_PREDICTIONS).is_file():
         test = pl.read_parquet(folder / TEST_PREDICTIONS)
         if (folder / SUBMISSION).is_file():
             # The submission's order is the sample submission's when the run had one.
@@ -51,7 +59,7 @@ def read_run_scores(folder: Path, columns: str = ENSEMBLE_COLUMN) -> RunScores:
         oof=oof,
         columns=chosen,
         test=test,
-        test_label=str(folder / TEST_PREDICTIONS),
+        test_label=test_label,
         folds=folds,
         folds_label=str(folder / FOLDS),
     )

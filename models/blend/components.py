@@ -70,6 +70,19 @@ class Components:
         """Whether every component has test scores (a submission can be written)."""
         return self.test_ids is not None and set(self.test) == set(self.oof)
 
+    def test_in_order(self, ids: pl.Series) -> None:
+        """Put the test lesions into the order of `ids`, which holds the same lesions (a
+        sample submission's, checked by the caller)."""
+        position = pl.DataFrame({"isic_id": self.test_ids, "row": np.arange(self.test_ids.len())})
+        order = (
+            ids.rename("isic_id")
+            .to_frame()
+            .join(position, on="isic_id", how="left", maintain_order="left")["row"]
+            .to_numpy()
+        )
+        self.test_ids = self.test_ids.gather(order)
+        self.test = {name: values[order] for name, values in self.test.items()}
+
 
 def join_components(runs: list[RunScores], score_files: list[ScoreFile]) -> Components:
     """The components of `runs` (the first one's rows and folds are the reference) and

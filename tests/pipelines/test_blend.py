@@ -168,3 +168,36 @@ def test_an_existing_blend_folder_is_not_overwritten(capsys, blended, trained_ru
     code, _, err = _blend(capsys, "--run", trained_run, "--out", blended)
     assert code == 2 and "already exists" in err
     assert (blended / "metrics.json").read_bytes() == before
+
+
+def test_predictions_for_another_test_file_and_a_sample_order_the_submission(
+    capsys, tmp_path, blended, trained_run, reseeded_run, image_scores, small_data_dir
+):
+    # As in a notebook: each run's scores of the test file come from `predict --predictions`
+    # (here the runs' own, shuffled), the order from the sample submission.
+    files = []
+    for k, run in enumerate((trained_run, reseeded_run)):
+        path = tmp_path / f"predictions{k}.parquet"
+        pl.read_parquet(run / "test_predictions.parquet").sample(
+            fraction=1.0, shuffle=True, seed=k
+        ).write_parquet(path)
+        files.append(path)
+    train, test = image_scores
+    out = tmp_path / "again"
+    sample = small_data_dir / "sample_submission.csv"
+    code, _, err = _blend(
+        capsys, "--run", trained_run, "--run", reseeded_run, "--scores", f"image={train},{test}",
+        "--predictions", files[0], "--predictions", files[1], "--sample", sample,
+        "--out", out, "--bootstrap", 50,
+    )  # fmt: skip
+    assert code == 0, err
+    expected = pl.read_csv(blended / "submission.csv")
+    assert pl.read_csv(out / "submission.csv").equals(expected)
+    # A sample that lacks a test lesion is refused.
+    short = tmp_path / "short_sample.csv"
+    expected.slice(1).write_csv(short)
+    code, _, err = _blend(
+        capsys, "--run", trained_run, "--predictions", files[0], "--sample", short,
+        "--out", tmp_path / "other",
+    )  # fmt: skip
+    assert code == 2 and f"{short}: isic_id set does not match" in err
