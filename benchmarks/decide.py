@@ -1,7 +1,8 @@
 """Is a setting better than the default? The paired difference between two `benchmarks.real
 --work` folders made on the same rows and split seeds (so on the same folds): per library and
 for the ensemble, the mean over seeds on each side and `changed - base` with a 95 %
-patient-bootstrap interval over all seeds together.
+patient-bootstrap interval over all seeds together, and the verdict of
+`models.evaluation.compare_scores` (better, worse, within noise).
 
 python -m benchmarks.decide BASE_WORK CHANGED_WORK [--side default]
 
@@ -15,11 +16,10 @@ import argparse
 import re
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from features.errors import UserError
-from models.evaluation import isic_pauc, paired_bootstrap_diff
+from models.evaluation import compare_scores
 from pipelines._cli import run_cli
 
 BOOTSTRAP_SAMPLES = 1000
@@ -41,17 +41,15 @@ def main(argv: list[str] | None = None) -> int:
         c for c in base[seeds[0]].columns if c not in ("isic_id", "patient_id", "target", "fold")
     ]
     print(f"{args.changed} - {args.base}, split seeds {seeds}, {BOOTSTRAP_SAMPLES} resamples")
-    print("| model | base | changed | changed - base | 95 % interval |")
-    print("| --- | ---: | ---: | ---: | --- |")
+    print("| model | base | changed | changed - base | 95 % interval | verdict |")
+    print("| --- | ---: | ---: | ---: | --- | --- |")
     for name in names:
         ours = [changed[s][name].to_numpy() for s in seeds]
         theirs = [base[s][name].to_numpy() for s in seeds]
-        observed, low, high = paired_bootstrap_diff(y, ours, theirs, patients, BOOTSTRAP_SAMPLES)
-        mean_base = np.mean([isic_pauc(y, s) for s in theirs])
-        mean_changed = np.mean([isic_pauc(y, s) for s in ours])
+        c = compare_scores(y, theirs, ours, patients, BOOTSTRAP_SAMPLES)
         print(
-            f"| {name} | {mean_base:.4f} | {mean_changed:.4f} | {observed:+.4f} | "
-            f"[{low:+.4f}, {high:+.4f}] |"
+            f"| {name} | {c.score_a:.4f} | {c.score_b:.4f} | {c.difference:+.4f} | "
+            f"[{c.low:+.4f}, {c.high:+.4f}] | {c.verdict} |"
         )
     return 0
 
