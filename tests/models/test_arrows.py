@@ -1,7 +1,8 @@
 """The layout's arrows point down only (DESIGN.md): each room of `models/` imports only the
-rooms below it, other rooms through their package (`models.cv`, not `models.cv.tasks`), and
-`features/` never imports `models/`. Read from the source with `ast`, imports inside functions
-and `TYPE_CHECKING` blocks included."""
+rooms below it, other rooms through their package (`models.cv`, not `models.cv.tasks`),
+`features/` never imports `models/`, `reports/` (the feature report) may import both but
+neither imports it, and nothing imports `pipelines/`. Read from the source with `ast`,
+imports inside functions and `TYPE_CHECKING` blocks included."""
 
 from __future__ import annotations
 
@@ -24,15 +25,18 @@ ALLOWED = {
     "cv": {"features", "evaluation", "boosters", "blend", "config", "progress"},
     "tuning": {"features", "evaluation", "boosters", "blend", "cv", "config", "progress"},
     "run": {"features", "evaluation", "boosters", "blend", "cv", "tuning", "config", "progress"},
-}
+    "reports": {
+        "features", "evaluation", "boosters", "blend", "cv", "tuning", "config", "progress", "run"
+    },
+}  # fmt: skip
 ROOM_PACKAGES = {"evaluation", "boosters", "cv", "blend", "tuning"}
 
 
 def room_of_module(module: str) -> str | None:
-    """The room of a dotted module name, or None outside `features` and `models`."""
+    """The room of a dotted module name, or None outside `features`, `models` and `reports`."""
     parts = module.split(".")
-    if parts[0] == "features":
-        return "features"
+    if parts[0] in ("features", "reports"):
+        return parts[0]
     if parts[0] != "models" or len(parts) == 1:
         return None
     if parts[1] in ROOM_PACKAGES or parts[1] in ("config", "progress"):
@@ -41,10 +45,11 @@ def room_of_module(module: str) -> str | None:
 
 
 def wrong_arrows(root: Path) -> list[str]:
-    """Every import under `root`'s features/ and models/ that breaks the layout, as
+    """Every import under `root`'s features/, models/ and reports/ that breaks the layout, as
     'file:line: what'."""
     problems = []
-    for path in sorted([*root.glob("features/**/*.py"), *root.glob("models/**/*.py")]):
+    rooms = ("features", "models", "reports")
+    for path in sorted(p for room in rooms for p in root.glob(f"{room}/**/*.py")):
         module = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
         here = room_of_module(module)
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -88,6 +93,10 @@ def test_every_arrow_of_the_project_points_down():
         ("models/cv/tasks.py", "from models import artifacts\n", "cv imports models.artifacts"),
         ("models/cv/tasks.py", "from models.blend.ranks import x\n", "private to blend"),
         ("models/run.py", "from pipelines import _cli\n", "pipelines sit on top"),
+        ("features/lesion.py", "from reports import render\n", "features imports reports"),
+        ("models/artifacts/loader.py", "import reports.plots\n", "run imports reports"),
+        ("reports/report.py", "from pipelines import _cli\n", "pipelines sit on top"),
+        ("reports/report.py", "from models.cv.tasks import x\n", "private to cv"),
         (
             "models/boosters/cat.py",
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from models.cv import X\n",
@@ -107,4 +116,7 @@ def test_a_downward_arrow_passes(tmp_path):
     file = tmp_path / "models" / "cv" / "tasks.py"
     file.parent.mkdir(parents=True)
     file.write_text("from models.boosters import booster\nfrom models.cv.folds import x\n")
+    report = tmp_path / "reports" / "model.py"
+    report.parent.mkdir(parents=True)
+    report.write_text("from models.artifacts import load_run\nfrom reports.plots import plot\n")
     assert wrong_arrows(tmp_path) == []

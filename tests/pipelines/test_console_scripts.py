@@ -19,6 +19,7 @@ BAD_ARGUMENTS = {
     "tbp-make-synthetic": ["--out", "x", "--rows", "0"],
     "tbp-compare": ["/nonexistent-a", "/nonexistent-b"],
     "tbp-blend": ["--run", "/nonexistent", "--out", "/nonexistent-blend"],
+    "tbp-feature-report": ["--run", "/nonexistent", "--out", "/nonexistent-report.html"],
 }
 
 

@@ -1,0 +1,159 @@
+"""The whole report from its inputs: the training features are built once (under the run's
+feature spec, or the default config's when there is no run) and every section reads them;
+the run's out-of-fold rows are joined to the training file by `isic_id`. A section whose
+inputs are missing becomes one line saying why."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import polars as pl
+
+from features.build import Built, FeatureSpec, build_features, fit_spec, registry
+from models.artifacts import Run
+from models.blend import ENSEMBLE_COLUMN
+from models.boosters import Matrix
+from models.config import load_config
+from reports import data, explain, features, groups, lesions, model
+from reports.inputs import ReportInputs
+from reports.sample import SHAP_ROWS, row_sample, sampled_note
+from reports.section import Section, missing_section
+
+log = logging.getLogger(__name__)
+
+# The training file's columns that the per-group scores and the lesion lists show.
+_CONTEXT_COLUMNS = (
+    "attribution",
+    "anatom_site_general",
+    "sex",
+    "age_approx",
+    "tbp_tile_type",
+)
+
+
+@dataclass
+class Report:
+    source: str
+    run: str | None
+    sections: list[Section]
+    built_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    seconds: float = 0.0
+
+
+def build_report(inputs: ReportInputs) -> Report:
+    started = time.perf_counter()
+    train, run, seed = inputs.train, inputs.run, inputs.seed
+    sections: list[Section] = []
+    built = spec = None
+    if train is None:
+        why = f"No training data: {inputs.notes.get('train', 'none given')}."
+        sections += [
+            missing_section(data.KEY, data.TITLE, why),
+            missing_section(features.KEY, features.TITLE, why),
+        ]
+    else:
+        spec = run.spec if run is not None else _default_spec(train)
+        log.info("building the features of %s training lesions", f"{train.height:,}")
+        built = build_features(train, spec)
+        log.info("section: data")
+        sections.append(
+            data.data_section(train, inputs.test, built, spec, seed, inputs.notes.get("test"))
+        )
+        log.info("section: features")
+        sections.append(features.features_section(built, registry(spec.families), seed))
+    if run is None:
+        why = "No run: pass --run RUN_DIR (a train_gbdt run folder) to see what a model learned."
+        sections += [
+            missing_section(model.KEY, model.TITLE, why),
+            missing_section(groups.KEY, groups.TITLE, why),
+            missing_section(lesions.KEY, lesions.TITLE, why),
+        ]
+    else:
+        sections += _run_sections(run, train, built, inputs, seed)
+    return Report(
+        inputs.source,
+        str(run.path) if run is not None else None,
+        sections,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _run_sections(
+    run: Run, train: pl.DataFrame | None, built: Built | None, inputs: ReportInputs, seed: int
+) -> list[Section]:
+    log.info("section: model")
+    oof = model.read_oof(run)
+    scored, why = _scored(oof, train, built)
+    shap = shap_note = contributions = None
+    lists = None
+    if scored is not None:
+        lists = lesions.pick_lesions(scored)
+        sample = row_sample(scored.height, SHAP_ROWS, seed)
+        explained = np.concatenate([sample, *lists])
+        by_library = _contributions(run, built, scored, explained)
+        shap = {name: np.abs(v[: sample.size]).mean(axis=0) for name, v in by_library.items()}
+        contributions = np.mean([v[sample.size :] for v in by_library.values()], axis=0)
+        shap_note = sampled_note("Mean |SHAP|: out-of-fold lesions", sample.size, scored.height)
+        if run.manifest["config"]["cv"]["repeats"] > 1:
+            shap_note = (
+                shap_note or ""
+            ) + " SHAP values come from the first CV repeat's fold models."
+    else:
+        shap_note = f"No SHAP values: {why}."
+    sections = [model.model_section(run, oof, explain.gain_importance(run), shap, shap_note)]
+    if scored is None:
+        sections += [
+            missing_section(groups.KEY, groups.TITLE, f"No per-group scores: {why}."),
+            missing_section(lesions.KEY, lesions.TITLE, f"No lesions to show: {why}."),
+        ]
+        return sections
+    log.info("section: groups")
+    sections.append(groups.groups_section(scored, seed))
+    if scored.height < oof.height:
+        sections[-1].note(
+            f"Only {scored.height:,} of the run's {oof.height:,} out-of-fold lesions are in "
+            "this data."
+        )
+    log.info("section: lesions")
+    values = built.frame[scored["row"].gather(np.concatenate(lists)).to_numpy()].select(
+        run.feature_names
+    )
+    sections.append(lesions.lesions_section(scored, lists, contributions, values, inputs.images))
+    return sections
+
+
+def _scored(oof: pl.DataFrame, train: pl.DataFrame | None, built: Built | None):
+    """The out-of-fold rows found in the training data, with its context columns and their
+    row in `built`; or (None, why)."""
+    if train is None or built is None:
+        return None, "no training data to join the run's out-of-fold lesions to"
+    context = [c for c in _CONTEXT_COLUMNS if c in train.columns]
+    rows = built.frame.select("isic_id").with_row_index("row")
+    scored = (
+        oof.select("isic_id", "patient_id", "target", "fold", ENSEMBLE_COLUMN)
+        .join(train.select("isic_id", *context), on="isic_id", how="inner", maintain_order="left")
+        .join(rows, on="isic_id", how="inner", maintain_order="left")
+    )
+    if scored.height == 0:
+        return None, "none of the run's out-of-fold lesions is in this data"
+    if scored["target"].n_unique() < 2:
+        return None, "the run's out-of-fold lesions found in this data are of one class only"
+    return scored, None
+
+
+def _contributions(
+    run: Run, built: Built, scored: pl.DataFrame, rows: np.ndarray
+) -> dict[str, np.ndarray]:
+    frame_rows = scored["row"].gather(rows).to_numpy()
+    x = Matrix(built.frame[frame_rows], run.feature_names, run.categorical)
+    return explain.oof_contributions(run, x, scored["fold"].gather(rows).to_numpy())
+
+
+def _default_spec(train: pl.DataFrame) -> FeatureSpec:
+    """Without a run: the features `train_gbdt` would build with the default config."""
+    config = load_config()
+    return fit_spec(train, config.features.families, config.features.categoricals)
