@@ -46,6 +46,8 @@ class SamplingConfig:
     strategy: str = "undersample"
     positives_oversample_ratio: float = 0.0
     max_negatives_per_patient: int = 0
+    # A library's own negatives-per-positive ratio, overriding the one above (`tune` writes it).
+    negatives_per_positive_by_model: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,14 +116,14 @@ class Config:
 
     def replace(self, **sections: Any) -> Config:
         """A copy with some fields changed: `cfg.replace(cv={"folds": 3}, seed=1)`."""
-        return from_dict(_merge(self.to_dict(), sections), "overrides")
+        return from_dict(merge_tables(self.to_dict(), sections), "overrides")
 
 
 def load_config(overlay: Path | None = None) -> Config:
     """The default config, overlaid with `overlay` (a partial TOML file) when given."""
     table = _read_toml(DEFAULT_CONFIG)
     if overlay is not None:
-        table = _merge(table, _read_toml(Path(overlay)))
+        table = merge_tables(table, _read_toml(Path(overlay)))
     return from_dict(table, str(overlay or DEFAULT_CONFIG))
 
 
@@ -140,11 +142,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: not valid TOML ({error})") from None
 
 
-def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+def merge_tables(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in overlay.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_tables(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -243,6 +245,16 @@ def _validate_sampling(sampling: SamplingConfig, source: str) -> None:
         )
     if sampling.negatives_per_positive < 0:
         raise UserError(f"{source}: sampling.negatives_per_positive must be >= 0 (0 keeps all)")
+    for name, ratio in sampling.negatives_per_positive_by_model.items():
+        if name not in MODEL_NAMES or isinstance(ratio, bool) or not isinstance(ratio, int | float):
+            raise UserError(
+                f"{source}: sampling.negatives_per_positive_by_model has {name} = {ratio!r}; "
+                f"expected a library of {', '.join(MODEL_NAMES)} and a number >= 0"
+            )
+        if ratio < 0:
+            raise UserError(
+                f"{source}: sampling.negatives_per_positive_by_model.{name} must be >= 0"
+            )
     if not 0 <= sampling.positives_oversample_ratio < 1:
         raise UserError(
             f"{source}: sampling.positives_oversample_ratio must be in [0, 1) "

@@ -11,10 +11,17 @@ from models.boosters.early_stopping import (
     until_patience_runs_out,
 )
 from models.boosters.protocol import Booster, FitSettings, Fitted, Matrix
-from models.boosters.registry import BOOSTERS, booster, load_model_bytes, model_bytes
+from models.boosters.registry import (
+    BOOSTERS,
+    SEARCH_SPACES,
+    booster,
+    load_model_bytes,
+    model_bytes,
+)
 
 __all__ = [
     "BOOSTERS",
+    "SEARCH_SPACES",
     "Booster",
     "EveryKScore",
     "FitSettings",

@@ -29,6 +29,15 @@ FIXED_PARAMS = {
     "bootstrap_type": "Bernoulli",
 }
 
+# What `tune` draws from (see models/boosters/lgbm.py), around the public recipe's values.
+SEARCH_SPACE = {
+    "learning_rate": {"low": 0.01, "high": 0.2, "log": True},
+    "depth": {"low": 4, "high": 8},
+    "l2_leaf_reg": {"low": 1.0, "high": 20.0, "log": True},
+    "subsample": {"low": 0.4, "high": 1.0},
+    "scale_pos_weight": {"low": 1.0, "high": 5.0},
+}
+
 
 def to_pool(x: Matrix) -> Pool:
     frame = x.frame.select(

@@ -22,6 +22,21 @@ FIXED_PARAMS = {
     "force_row_wise": True,
 }
 
+# What `tune` draws from (models.tuning reads it; `tune --space FILE.toml` overrides entries):
+# TOML-shaped ranges, ints where both ends are ints, around the public recipe's values.
+SEARCH_SPACE = {
+    "learning_rate": {"low": 0.01, "high": 0.1, "log": True},
+    "num_leaves": {"low": 16, "high": 256, "log": True},
+    "max_depth": {"low": 3, "high": 8},
+    "min_data_in_leaf": {"low": 20, "high": 200, "log": True},
+    "bagging_fraction": {"low": 0.5, "high": 1.0},
+    "feature_fraction": {"low": 0.4, "high": 1.0},
+    "feature_fraction_bynode": {"low": 0.3, "high": 1.0},
+    "lambda_l1": {"low": 0.001, "high": 10.0, "log": True},
+    "lambda_l2": {"low": 0.001, "high": 10.0, "log": True},
+    "scale_pos_weight": {"low": 1.0, "high": 5.0},
+}
+
 
 def train_params(params: dict[str, Any], seed: int, settings: FitSettings) -> dict[str, Any]:
     full = {**params, **FIXED_PARAMS, "seed": seed, "num_threads": settings.threads}

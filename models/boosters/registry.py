@@ -6,12 +6,19 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from models.boosters import cat, lgbm, xgb
 from models.boosters.cat import Cat
 from models.boosters.lgbm import Lgbm
 from models.boosters.protocol import Booster, Fitted
 from models.boosters.xgb import Xgb
 
 BOOSTERS: dict[str, type] = {"lgbm": Lgbm, "xgb": Xgb, "cat": Cat}
+# Each library's tuning ranges, kept beside its adapter: name -> parameter -> range table.
+SEARCH_SPACES: dict[str, dict[str, dict]] = {
+    "lgbm": lgbm.SEARCH_SPACE,
+    "xgb": xgb.SEARCH_SPACE,
+    "cat": cat.SEARCH_SPACE,
+}
 
 
 def booster(name: str) -> Booster:

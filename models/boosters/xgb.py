@@ -19,6 +19,20 @@ FIXED_PARAMS = {
     "verbosity": 0,
 }
 
+# What `tune` draws from (see models/boosters/lgbm.py), around the public recipe's values.
+SEARCH_SPACE = {
+    "learning_rate": {"low": 0.01, "high": 0.2, "log": True},
+    "max_depth": {"low": 3, "high": 8},
+    "min_child_weight": {"low": 1.0, "high": 20.0, "log": True},
+    "subsample": {"low": 0.4, "high": 1.0},
+    "colsample_bytree": {"low": 0.4, "high": 1.0},
+    "colsample_bylevel": {"low": 0.3, "high": 1.0},
+    "colsample_bynode": {"low": 0.3, "high": 1.0},
+    "reg_lambda": {"low": 0.01, "high": 20.0, "log": True},
+    "reg_alpha": {"low": 0.001, "high": 10.0, "log": True},
+    "scale_pos_weight": {"low": 1.0, "high": 5.0},
+}
+
 
 def train_params(params: dict[str, Any], seed: int, settings: FitSettings) -> dict[str, Any]:
     full = {**params, **FIXED_PARAMS, "seed": seed, "nthread": settings.threads}

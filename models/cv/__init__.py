@@ -5,6 +5,7 @@ leave-one-group-out training. Sits on `boosters`, `blend` (ranks across repeats)
 `evaluation`."""
 
 from models.cv.crossval import CVResult, FoldModel, cross_validate, repeat_scores
+from models.cv.data import TrainingData, row_order, training_data
 from models.cv.executors import (
     DaskCluster,
     ProcessPool,
@@ -45,6 +46,7 @@ __all__ = [
     "TaskData",
     "TaskOutput",
     "TaskStore",
+    "TrainingData",
     "cap_per_patient",
     "check_target",
     "cross_validate",
@@ -62,9 +64,11 @@ __all__ = [
     "read_folds_file",
     "repeat_scores",
     "repeated_patient_folds",
+    "row_order",
     "run_plan",
     "sample_rows",
     "sampling_plan",
     "split_seeds",
+    "training_data",
     "undersample_negatives",
 ]

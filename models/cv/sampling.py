@@ -37,8 +37,14 @@ class SamplingPlan:
     max_negatives_per_patient: int = 0
 
 
-def sampling_plan(config: Config) -> SamplingPlan:
-    return SamplingPlan(**dataclasses.asdict(config.sampling))
+def sampling_plan(config: Config, model: str | None = None) -> SamplingPlan:
+    """The `[sampling]` section as a plan; for `model`, with its own negatives-per-positive
+    ratio where `negatives_per_positive_by_model` names one (a tuned library's choice)."""
+    table = dataclasses.asdict(config.sampling)
+    by_model = table.pop("negatives_per_positive_by_model")
+    if model in by_model:
+        table["negatives_per_positive"] = float(by_model[model])
+    return SamplingPlan(**table)
 
 
 def derive_seed(*keys: int) -> int:

@@ -127,7 +127,7 @@ def fit_one(
     model = booster(name)
     params = config.models.params(name)
     y = np.asarray(x.y)
-    plan, bags = sampling_plan(config), config.training.bags
+    plan, bags = sampling_plan(config, name), config.training.bags
     shared = seed if partition_seed is None else partition_seed
     stopping = config.training.stopping
     if stopping != "fixed":
