@@ -68,13 +68,17 @@ def attach_train(train: pl.DataFrame, scores: ImageScores, test: pl.DataFrame | 
     frame = attach(train, scores.train, allow_missing=scores.allow_missing)
     if test is not None:
         attach(test, scores.test, allow_missing=scores.allow_missing, columns=scores.train.columns)
+    return frame
+
+
+def log_use(scores: ImageScores) -> None:
+    """Once training starts: the reminder that makes the scores honest."""
     log.info(
         "image scores %s from %s as features: the train scores must be out-of-fold on this "
         "run's folds (--folds-file with the image model's folds)",
         ", ".join(scores.train.columns),
         scores.train.path,
     )
-    return frame
 
 
 def check_out_of_fold(frame: pl.DataFrame, scores: ImageScores) -> dict[str, Any]:

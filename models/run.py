@@ -28,7 +28,7 @@ from models.cv import (
     read_folds_file,
 )
 from models.evaluation import group_labels, oof_metrics, scores_by_group
-from models.image_inputs import ImageScores, attach_train, check_out_of_fold
+from models.image_inputs import ImageScores, attach_train, check_out_of_fold, log_use
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,8 @@ def train(
         len(set(patients)),
         len(built.names),
     )
+    if image_scores is not None:
+        log_use(image_scores)
     order = _row_order(dataset.train, built.frame)
     if imposed is not None:
         imposed = imposed[:, order]

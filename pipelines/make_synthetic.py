@@ -1,7 +1,7 @@
 """Write the embedded synthetic SLICE-3D data set in the Kaggle layout.
 
 python -m pipelines.make_synthetic --out DIR [--rows N] [--test-rows N] [--seed S]
-[--free-direction-sd S]
+[--free-direction-sd S] [--image-scores]
 """
 
 from __future__ import annotations
@@ -26,11 +26,22 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(
             f"--free-direction-sd: expected a finite number >= 0, got {args.free_direction_sd}"
         )
-    train, test = synthetic.generate(
+    if not args.image_scores:
+        train, test = synthetic.generate(
+            args.rows, args.test_rows, args.seed, free_direction_sd=args.free_direction_sd
+        )
+        synthetic.write_kaggle_layout(train, test, args.out)
+        print(f"wrote {train.height} train and {test.height} test rows to {args.out}")
+        return 0
+    train, test, scores = synthetic.generate_with_image_scores(
         args.rows, args.test_rows, args.seed, free_direction_sd=args.free_direction_sd
     )
     synthetic.write_kaggle_layout(train, test, args.out)
-    print(f"wrote {train.height} train and {test.height} test rows to {args.out}")
+    synthetic.write_image_scores(scores, args.out)
+    print(
+        f"wrote {train.height} train and {test.height} test rows with image scores "
+        f"({', '.join(synthetic.IMAGE_FILES)}) to {args.out}"
+    )
     return 0
 
 
@@ -61,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
         help="experiments only: malignant lesions also stand out from their patient in a "
         "random colour and shape direction, this many within-patient SDs (default 0: the "
         "calibrated data)",
+    )
+    parser.add_argument(
+        "--image-scores",
+        action="store_true",
+        help="also write an image model's scores: train-image-scores.csv (out-of-fold on the "
+        "image model's folds, image-folds.csv) and test-image-scores.csv",
     )
     return parser
 

@@ -18,7 +18,7 @@ Priors on which rows are malignant follow the real site, hospital and age effect
 numbers of the real data (medians, rates, counts, level names) live in the package, in
 `facts`; no real row does. `cohort` draws the patients, their lesion counts and locations and
 which rows are malignant, `measurements` the measured columns, `train_only` the train-only
-columns that agree with the label.
+columns that agree with the label, `image` an image model's scores of the lesions.
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ import numpy as np
 import polars as pl
 
 from features import schema
-from features.synthetic import cohort, measurements, series, train_only
+from features.synthetic import cohort, image, measurements, series, train_only
 
 EMBEDDED_TRAIN_ROWS = 120_000
 EMBEDDED_TEST_ROWS = 10_000
 DEFAULT_MALIGNANT_RATE = 0.001
+IMAGE_FILES = ("train-image-scores.csv", "test-image-scores.csv", "image-folds.csv")
 
 
 def generate(
@@ -52,6 +53,14 @@ def generate(
     patient-context features can find: each malignant lesion also stands out from its patient
     in a random direction of colour and shape, that many within-patient SDs in all
     (`measurements.free_direction`). Every other value stays as it is."""
+    frame = _draw(train_rows, test_rows, seed, malignant_rate, free_direction_sd)
+    return _split(frame, train_rows)
+
+
+def _draw(
+    train_rows: int, test_rows: int, seed: int, malignant_rate: float, free_direction_sd: float
+) -> pl.DataFrame:
+    """Every row, train then test, with the latent atypia `u` and `target` on the test rows too."""
     if train_rows < 1 or test_rows < 0:
         raise ValueError(
             f"train_rows must be >= 1 and test_rows >= 0, got {train_rows}, {test_rows}"
@@ -88,10 +97,26 @@ def generate(
         patient_id=pl.Series(series.ids(rng, "IP_", counts.size)).gather(pidx),
         target=pl.Series(malignant.astype(np.int8)),
     )
-    frame = frame.with_columns(train_only.columns(rng, malignant, frame["u"].to_numpy()))
+    return frame.with_columns(train_only.columns(rng, malignant, frame["u"].to_numpy()))
+
+
+def _split(frame: pl.DataFrame, train_rows: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     train = frame.slice(0, train_rows).select(schema.TRAIN_COLUMN_NAMES).cast(schema.train_schema())
     test = frame.slice(train_rows).select(schema.TEST_COLUMN_NAMES).cast(schema.test_schema())
     return train, test
+
+
+def generate_with_image_scores(
+    train_rows: int,
+    test_rows: int,
+    seed: int,
+    malignant_rate: float = DEFAULT_MALIGNANT_RATE,
+    free_direction_sd: float = 0.0,
+) -> tuple[pl.DataFrame, pl.DataFrame, image.ImageScores]:
+    """`generate`'s train and test frames, the same bytes, with an image model's scores of
+    their lesions and the image model's folds (`features.synthetic.image`)."""
+    frame = _draw(train_rows, test_rows, seed, malignant_rate, free_direction_sd)
+    return *_split(frame, train_rows), image.image_scores(frame, train_rows, seed)
 
 
 def embedded(seed: int = 42) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -102,14 +127,25 @@ def embedded(seed: int = 42) -> tuple[pl.DataFrame, pl.DataFrame]:
 def write_kaggle_layout(train: pl.DataFrame, test: pl.DataFrame, out_dir: Path) -> None:
     """Write train-metadata.csv, test-metadata.csv and sample_submission.csv (target 0.3) into
     out_dir, each to a temporary name first and then renamed into place."""
+    sample = test.select("isic_id", target=pl.lit(0.3))
+    _write_csvs(
+        out_dir,
+        {"train-metadata.csv": train, "test-metadata.csv": test, "sample_submission.csv": sample},
+    )
+
+
+def write_image_scores(scores: image.ImageScores, out_dir: Path) -> None:
+    """Write IMAGE_FILES into out_dir: the train scores (out-of-fold), the test scores and the
+    image model's folds (`patient_id,fold`, for `train_gbdt --folds-file`)."""
+    frames = (scores.train, scores.test, scores.folds)
+    _write_csvs(out_dir, dict(zip(IMAGE_FILES, frames, strict=True)))
+
+
+def _write_csvs(out_dir: Path, frames: dict[str, pl.DataFrame]) -> None:
+    """Each frame to a temporary name first, then renamed into place."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    sample = test.select("isic_id", target=pl.lit(0.3))
-    for name, frame in (
-        ("train-metadata.csv", train),
-        ("test-metadata.csv", test),
-        ("sample_submission.csv", sample),
-    ):
+    for name, frame in frames.items():
         final = out_dir / name
         tmp = out_dir / f".{name}.{os.getpid()}.tmp"
         try:
