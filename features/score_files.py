@@ -92,7 +92,7 @@ def _read_raw(path: Path) -> pl.DataFrame:
 
 def _as_number(raw: pl.DataFrame, column: str, path: Path) -> pl.Series:
     values = raw[column]
-    if values.dtype == pl.String:
+    if values.dtype == pl.String and not _is_parquet(path):  # CSV: every column is read as text
         text = values.str.strip_chars()
         parsed = text.cast(pl.Float64, strict=False)
         failed = (parsed.is_null() & text.is_not_null() & (text != "")).arg_true()
