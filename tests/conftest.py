@@ -115,3 +115,60 @@ def uninterrupted_run(tmp_path_factory, small_data_dir) -> Path:
     args = ["--data-dir", str(small_data_dir), "--out", str(out), "--config", str(config)]
     assert train_gbdt.main([*args, "--models", "lgbm,xgb,cat", "--folds", "2"]) == 0
     return out
+
+
+# An attribution that must come out of the feature report as text, never as markup.
+MARKUP_ATTRIBUTION = '<script>alert("attribution")</script>'
+
+
+@pytest.fixture(scope="session")
+def report_data_dir(tmp_path_factory, small_data_dir, trained_run) -> Path:
+    """The small data for the feature report: one hospital renamed to markup, and a
+    train-image.hdf5 with a tile for every malignant lesion and the 100 benign lesions the run
+    scored highest (the report's lesion lists come from these)."""
+    import io
+    import shutil
+
+    import h5py
+    import numpy as np
+    import polars as pl
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("report_data")
+    train = pl.read_csv(small_data_dir / "train-metadata.csv", infer_schema=False)
+    hospital = train["attribution"][0]
+    renamed = pl.when(pl.col("attribution") == hospital).then(pl.lit(MARKUP_ATTRIBUTION))
+    train.with_columns(renamed.otherwise(pl.col("attribution")).alias("attribution")).write_csv(
+        folder / "train-metadata.csv"
+    )
+    for name in ("test-metadata.csv", "sample_submission.csv"):
+        shutil.copy(small_data_dir / name, folder / name)
+    oof = pl.read_parquet(trained_run / "oof.parquet")
+    shown = pl.concat(
+        [
+            oof.filter(pl.col("target") == 1),
+            oof.filter(pl.col("target") == 0).top_k(100, by="ensemble"),
+        ]
+    )
+    with h5py.File(folder / "train-image.hdf5", "w") as store:
+        for i, isic_id in enumerate(shown["isic_id"]):
+            buffer = io.BytesIO()
+            Image.new("RGB", (24, 24), (150 + i % 100, 90, 80)).save(buffer, "JPEG")
+            # One fixed-length bytes scalar per isic_id, as in the Kaggle file.
+            store[isic_id] = np.bytes_(buffer.getvalue())
+    return folder
+
+
+@pytest.fixture(scope="session")
+def feature_report(tmp_path_factory, report_data_dir, trained_run) -> Path:
+    """The feature report of the small run, on its (renamed) data, through the command."""
+    from pipelines import feature_report as command
+
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    assert (
+        command.main(
+            ["--data-dir", str(report_data_dir), "--run", str(trained_run), "--out", str(out)]
+        )
+        == 0
+    )
+    return out

@@ -1,0 +1,295 @@
+"""The feature report end to end: every section with its pictures, numbers that agree with
+independent computations, markup from the data shown as text, nothing from the network, one
+line for a missing input, the real rows, exit 2 for bad input, and a real browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from html import unescape
+from html.parser import HTMLParser
+
+import numpy as np
+import polars as pl
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from features.build import build_features
+from features.io import read_train
+from models.artifacts import load_run
+from models.evaluation import isic_pauc
+from pipelines import feature_report as command
+from pipelines._cli import run_cli
+from tests.conftest import MARKUP_ATTRIBUTION, REPO
+
+SECTIONS = ["data", "features", "model", "groups", "lesions"]
+
+
+class _Page(HTMLParser):
+    """Sections (id -> images, missing-input lines), every src/href, and script tags."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.sections: dict[str, dict] = {}
+        self.current: str | None = None
+        self.links: list[str] = []
+        self.scripts = 0
+        self.tiles = 0
+        self._missing = False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.current = attrs["id"]
+            self.sections[self.current] = {"images": 0, "missing": []}
+        for key in ("src", "href"):
+            if key in attrs:
+                self.links.append(attrs[key])
+        if tag == "img" and self.current:
+            self.sections[self.current]["images"] += 1
+            self.tiles += "tile" in attrs.get("class", "")
+        self.scripts += tag == "script"
+        self._missing = tag == "p" and attrs.get("class") == "missing"
+
+    def handle_data(self, data):
+        if self._missing and self.current and data.strip():
+            self.sections[self.current]["missing"].append(data.strip())
+            self._missing = False
+
+
+def _facts(html: str) -> dict[str, str]:
+    return dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", html))
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.feature_report", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_every_section_is_there_with_its_pictures(feature_report):
+    html = feature_report.read_text()
+    page = _Page(html)
+    assert list(page.sections) == SECTIONS
+    for key, section in page.sections.items():
+        assert section["images"] >= 1, key
+    # Sections with a run and data have their content, not a missing-input line; the only
+    # one here is the shift test's (5 test patients are too few).
+    missing = [line for s in page.sections.values() for line in s["missing"]]
+    assert missing == [
+        "No train-versus-test shift: the test file has 2,000 rows of 5 patients; a "
+        "train-versus-test shift test needs at least 200 rows of 20 patients."
+    ]
+    # Every lesion listed (20 + 20) has a tile in the fixture's train-image.hdf5.
+    assert page.tiles == 40
+    summary = feature_report.with_suffix(".md").read_text()
+    assert [
+        line[3:].split(". ", 1)[1] for line in summary.splitlines() if line.startswith("## ")
+    ] == [
+        "Data",
+        "Features",
+        "Model",
+        "Where it works less well",
+        "Lesions to look at",
+    ]
+
+
+def test_numbers_agree_with_independent_computations(feature_report, report_data_dir, trained_run):
+    html = feature_report.read_text()
+    facts = _facts(html)
+    train = pl.read_csv(report_data_dir / "train-metadata.csv", infer_schema=False)
+    assert facts["training lesions"] == f"{train.height:,}"
+    assert facts["patients"] == f"{train['patient_id'].n_unique():,}"
+    malignant = train.filter(pl.col("target") == "1")
+    assert facts["malignant lesions"].startswith(f"{malignant.height:,} (")
+    assert facts["patients with a malignant lesion"] == f"{malignant['patient_id'].n_unique():,}"
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    low, high = metrics["oof_pauc_ci"]["ensemble"]
+    assert facts["ensemble out-of-fold ISIC score"] == (
+        f"{metrics['oof_pauc']['ensemble']:.4f} [{low:.4f}, {high:.4f}]"
+    )
+    # The feature table's first row: the strongest feature alone, recomputed on every row.
+    name, pauc, auc = re.search(
+        r'<tr><td><code>([^<]+)</code></td><td>[^<]+</td>\s*<td class="num" data-sort="([^"]+)">'
+        r'[^<]+</td>\s*<td class="num" data-sort="([^"]+)">',
+        html,
+    ).groups()
+    built = build_features(
+        read_train(report_data_dir / "train-metadata.csv"), load_run(trained_run).spec
+    )
+    column = built.frame[name]
+    values = column.fill_null(column.median()).to_numpy().astype(np.float64)
+    y = built.frame["target"].to_numpy()
+    sign = 1 if isic_pauc(y, values) >= isic_pauc(y, -values) else -1
+    assert float(pauc) == pytest.approx(isic_pauc(y, sign * values), abs=1e-9)
+    assert float(auc) == pytest.approx(roc_auc_score(y, sign * values), abs=1e-9)
+
+
+def test_markup_from_the_data_comes_out_as_text(feature_report):
+    html = feature_report.read_text()
+    assert MARKUP_ATTRIBUTION not in html
+    assert "&lt;script&gt;alert(&#34;attribution&#34;)&lt;/script&gt;" in html
+    assert _Page(html).scripts == 1  # the page's own sorting and search script, nothing else
+    summary = feature_report.with_suffix(".md").read_text()
+    assert "<script" not in summary and "&lt;script&gt;" in summary
+
+
+def test_the_page_needs_nothing_from_the_network(feature_report):
+    html = feature_report.read_text()
+    page = _Page(html)
+    assert all(link.startswith(("data:", "#")) for link in page.links), page.links
+    assert not re.search(r"url\(\s*(?!['\"]?data:)", html)
+    assert not re.search(r"@import|https?://", html)
+    assert feature_report.stat().st_size < 10 * 1024**2
+
+
+def test_the_real_rows_report_and_missing_inputs_take_one_line(real_dir, tmp_path):
+    data = tmp_path / "real"
+    data.mkdir()
+    shutil.copy(real_dir / "train-metadata-5k.csv", data / "train-metadata.csv")
+    shutil.copy(real_dir / "test-metadata.csv", data / "test-metadata.csv")
+    out = tmp_path / "report.html"
+    result = _run("--data-dir", str(data), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    html = out.read_text()
+    page = _Page(html)
+    assert list(page.sections) == SECTIONS
+    facts = _facts(html)
+    assert facts["training lesions"] == "5,000" and facts["malignant lesions"].startswith("393 (")
+    assert facts["test lesions"] == "3"
+    assert page.sections["data"]["missing"] == [
+        "No train-versus-test shift: the test file has 3 rows of 3 patients; a "
+        "train-versus-test shift test needs at least 200 rows of 20 patients."
+    ]
+    for key in ("model", "groups", "lesions"):
+        assert page.sections[key]["images"] == 0
+        (line,) = page.sections[key]["missing"]
+        assert line.startswith("No run: pass --run RUN_DIR")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--run", "/nonexistent-run"], "/nonexistent-run: not a run folder"),
+        (["--data-dir", "{bad}"], "required column 'patient_id' is missing"),
+        (["--data-dir", "{bad}", "--out", "{out}.pdf"], "expected an .html file name"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(
+    tmp_path, real_dir, capsys, args, expected
+):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    frame = pl.read_csv(real_dir / "train-metadata-50.csv", infer_schema=False)
+    frame.drop("patient_id").write_csv(bad / "train-metadata.csv")
+    out = tmp_path / "out" / "report"
+    argv = [a.replace("{bad}", str(bad)).replace("{out}", str(out)) for a in args]
+    if "--out" not in argv:
+        argv += ["--out", f"{out}.html"]
+    assert run_cli(lambda: command.main(argv)) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: ") and expected in line
+    assert not out.parent.exists() or not list(out.parent.iterdir())
+
+
+def test_the_command_exits_2_for_a_missing_folder(tmp_path):
+    out = tmp_path / "report.html"
+    result = _run("--data-dir", str(tmp_path / "nowhere"), "--out", str(out))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line == f"error: {tmp_path / 'nowhere'}: data folder not found"
+    assert not out.exists() and not out.with_suffix(".md").exists()
+
+
+# The checks the browser runs once the page has loaded: every image decoded, the sparkline
+# sprite applied, the sections there, and the table's sorting and search working. The verdict
+# goes into the title, which --dump-dom prints.
+_BROWSER_CHECK = """
+<script>
+window.addEventListener("load", function () {
+  var all = function (list) { return Array.prototype.slice.call(list); };
+  var broken = all(document.images).filter(function (img) {
+    return !img.complete || img.naturalWidth === 0;
+  }).map(function (img) { return img.alt; });
+  var table = document.getElementById("feature-table");
+  var rows = function () { return all(table.tBodies[0].rows); };
+  var score = function (row) { return parseFloat(row.cells[2].getAttribute("data-sort")); };
+  var header = table.tHead.rows[0].cells[2];
+  header.click();
+  var ascending = score(rows()[0]) <= score(rows()[rows().length - 1]);
+  header.click();
+  var descending = score(rows()[0]) >= score(rows()[rows().length - 1]);
+  var search = document.querySelector("input.search");
+  search.value = "patient_z";
+  search.dispatchEvent(new Event("input"));
+  var shown = rows().filter(function (r) { return r.style.display !== "none"; });
+  document.title = JSON.stringify({
+    errors: window.__errors,
+    images: document.images.length,
+    broken: broken,
+    sections: all(document.querySelectorAll("section")).map(function (s) { return s.id; }),
+    sorted: ascending && descending,
+    shown: shown.length,
+    shown_match: shown.every(function (r) { return r.textContent.indexOf("patient_z") >= 0; }),
+    sprite: getComputedStyle(document.querySelector(".spark")).backgroundImage.slice(0, 27)
+  });
+});
+</script>
+"""
+# Installed first in <head>, so that an error in any later script is caught.
+_ERROR_HOOK = (
+    "<script>window.__errors = []; window.addEventListener('error', "
+    "function (e) { window.__errors.push(String(e.message)); });</script>"
+)
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def test_the_report_loads_in_a_real_browser(feature_report, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no Chromium installed (.ci/run installs Debian's chromium)")
+    html = feature_report.read_text()
+    page = tmp_path / "checked.html"
+    page.write_text(
+        html.replace("<head>", "<head>" + _ERROR_HOOK, 1).replace(
+            "</body>", _BROWSER_CHECK + "</body>"
+        )
+    )
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    flags += ["--enable-logging=stderr", "--v=0", f"--user-data-dir={tmp_path / 'profile'}"]
+    result = subprocess.run(
+        [*flags, "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    title = re.search(r"<title>(.*?)</title>", result.stdout, re.S).group(1)
+    verdict = json.loads(unescape(title))
+    assert verdict["errors"] == []
+    assert not [line for line in result.stderr.splitlines() if "CONSOLE" in line]
+    assert verdict["sections"] == SECTIONS
+    assert verdict["images"] == sum(s["images"] for s in _Page(html).sections.values())
+    assert verdict["broken"] == []
+    assert verdict["sorted"] and verdict["shown_match"] and verdict["shown"] > 0
+    assert verdict["sprite"] == 'url("data:image/png;base64,'
+    screenshot = tmp_path / "report.png"
+    subprocess.run(
+        [*flags, "--window-size=1280,2400", f"--screenshot={screenshot}", feature_report.as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
+    assert screenshot.stat().st_size > 50_000  # a page of plots, not a blank one
