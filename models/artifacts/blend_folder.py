@@ -38,7 +38,6 @@ from models.blend import (
     BEST,
     BLEND_COLUMN,
     ENSEMBLE_COLUMN,
-    METHODS,
     BlendResult,
     Components,
     ScoreFile,
@@ -178,7 +177,7 @@ def _metrics(
     return {
         **metrics,
         "components": components.origin,
-        "methods": list(METHODS),
+        "methods": list(result.oof),
         "asked": result.asked,
         "method": result.chosen,
         "fit": result.fits[result.chosen],

@@ -14,11 +14,13 @@ fitted weight often just follows the noise of the folds it was fitted on.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from features.errors import UserError
 from models.blend.calibrate import Calibrator, fit_calibrator
 from models.blend.ranks import (
     fold_honest_weighted_rank,
@@ -30,9 +32,14 @@ from models.blend.ranks import (
 from models.blend.stack import apply_stack, fit_stack, fold_honest_stack
 from models.evaluation import BETTER, Comparison, compare_scores
 
+log = logging.getLogger(__name__)
+
 RANK_MEAN, WEIGHTED_RANK, STACK, BEST = "rank_mean", "weighted_rank", "stack", "best"
 METHODS = (RANK_MEAN, WEIGHTED_RANK, STACK)
 FITTED = (WEIGHTED_RANK, STACK)
+# The weight grid has C(WEIGHT_STEPS + k - 1, k - 1) points for k components: 1,287 for 8, and
+# each is a full ISIC score. Beyond this many components weighted_rank is left out.
+MAX_WEIGHTED_COMPONENTS = 8
 # The chosen method's out-of-fold column in a blend folder's oof.parquet (also as `ensemble`).
 BLEND_COLUMN = "blend"
 
@@ -73,20 +80,30 @@ def blend(
     module docstring)."""
     if method not in (*METHODS, BEST):
         raise ValueError(f"unknown blend method {method!r}")
+    searchable = len(oof) <= MAX_WEIGHTED_COMPONENTS
+    if method == WEIGHTED_RANK and not searchable:
+        raise UserError(
+            f"--method weighted_rank: {len(oof)} components; the weight grid takes at most "
+            f"{MAX_WEIGHTED_COMPONENTS} (blend each run's ensemble, not its models)"
+        )
     y = np.asarray(y)
     ranks = {name: percentile_against(values, values) for name, values in oof.items()}
     columns = {RANK_MEAN: rank_mean(oof, oof)}
     fits: dict[str, dict[str, Any]] = {RANK_MEAN: {}}
     fold_fits: dict[str, list[dict[str, Any]]] = {RANK_MEAN: []}
-    columns[WEIGHTED_RANK], fold_weights = fold_honest_weighted_rank(ranks, y, fold_of_row)
-    fits[WEIGHTED_RANK] = {"weights": search_weights(ranks, y)}
-    fold_fits[WEIGHTED_RANK] = [{"weights": w} for w in fold_weights]
+    if searchable:
+        columns[WEIGHTED_RANK], fold_weights = fold_honest_weighted_rank(ranks, y, fold_of_row)
+        fits[WEIGHTED_RANK] = {"weights": search_weights(ranks, y)}
+        fold_fits[WEIGHTED_RANK] = [{"weights": w} for w in fold_weights]
+    else:
+        log.warning("%d components: too many for the weight grid; no weighted_rank", len(oof))
     columns[STACK], fold_fits[STACK] = fold_honest_stack(ranks, y, fold_of_row)
     fits[STACK] = {"stack": fit_stack(ranks, y)}
     fold_fits[STACK] = [{"stack": f} for f in fold_fits[STACK]]
     comparisons = {
         name: compare_scores(y, columns[RANK_MEAN], columns[name], patient_ids, n_boot, seed)
         for name in FITTED
+        if name in columns
     }
     chosen = method if method != BEST else choose(comparisons)
     return BlendResult(
@@ -130,6 +147,6 @@ def method_scores(
 ) -> dict[str, np.ndarray]:
     """Every method's blend of new lesions (with its fit on every row)."""
     return {
-        name: apply_blend({"method": name, **result.fits[name]}, references, scores)
-        for name in METHODS
+        name: apply_blend({"method": name, **fit}, references, scores)
+        for name, fit in result.fits.items()
     }

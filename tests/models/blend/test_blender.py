@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import rankdata
 
+from features.errors import UserError
 from models.blend import METHODS, apply_blend, blend, choose, method_scores
 from models.evaluation import BETTER, WITHIN_NOISE, WORSE, Comparison, isic_pauc
 
@@ -89,3 +90,13 @@ def test_the_stored_fit_blends_the_out_of_fold_rows_as_the_final_fit_does(method
     one = {k: v[4:5] for k, v in oof.items()}
     assert apply_blend(stored, oof, new)[4] == pytest.approx(apply_blend(stored, oof, one)[0])
     assert method_scores(result, oof, new)[method] == pytest.approx(apply_blend(stored, oof, new))
+
+
+def test_too_many_components_for_the_weight_grid_leave_weighted_rank_out():
+    rng, y, patients, folds = _cohort(4, n_patients=100)
+    oof = {f"c{k}": y + rng.normal(size=y.size) for k in range(9)}
+    result = blend(oof, y, folds, patients, "best", n_boot=20)
+    assert set(result.oof) == {"rank_mean", "stack"} and set(result.comparisons) == {"stack"}
+    assert set(method_scores(result, oof, oof)) == {"rank_mean", "stack"}
+    with pytest.raises(UserError, match="9 components; the weight grid takes at most 8"):
+        blend(oof, y, folds, patients, "weighted_rank", n_boot=20)
