@@ -60,7 +60,7 @@ def summary(outcome: TuneOutcome, request: TuneRequest) -> str:
     if outcome.ensemble is not None:
         lines.append(outcome.ensemble.line())
     if outcome.verdict is not None:
-        lines.append(outcome.verdict.line())
+        lines += [outcome.verdict.line(), *outcome.notes]
     if outcome.written:
         lines.append("wrote " + ", ".join(str(p) for p in outcome.written))
     elif not request.finish:

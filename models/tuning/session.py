@@ -80,6 +80,7 @@ class TuneOutcome:
     ensemble: EnsembleChoice | None = None
     verdict: Verdict | None = None
     written: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def tune(
@@ -142,6 +143,12 @@ def _tune(
             )
         outcome.studies[model] = study
     if request.finish:
+        if folds_file is not None:
+            outcome.notes.append(
+                f"The trials used the folds of {folds_file}; the verdict's split is a seeded "
+                "patient-grouped one, since every trial saw those folds."
+            )
+            log.info("%s", outcome.notes[-1])
         _finish(outcome, request, config, data, folds)
     return outcome
 
@@ -241,7 +248,7 @@ def _header(outcome: TuneOutcome, request: TuneRequest) -> list[str]:
     if outcome.ensemble is not None:
         lines.append(outcome.ensemble.line())
     if outcome.verdict is not None:
-        lines += ["", "Verdict: " + outcome.verdict.line()]
+        lines += ["", "Verdict: " + outcome.verdict.line(), *outcome.notes]
     return lines
 
 

@@ -146,3 +146,18 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tiny_dir, tmp_path, 
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
     leftovers = {p.name for p in tmp_path.iterdir()} - {"BAD_SPACE", "EMPTY_SPACE"}
     assert leftovers == set()
+
+
+def test_imposed_folds_are_the_trials_folds_and_the_verdict_says_so(tiny_dir, tmp_path):
+    import polars as pl
+
+    from models.cv import patient_folds
+
+    train = pl.read_csv(tiny_dir / "train-metadata.csv", columns=["patient_id", "target"])
+    folds = patient_folds(train["patient_id"].to_numpy(), train["target"].to_numpy(), 3, 99)
+    folds_file = tmp_path / "folds.csv"
+    pl.DataFrame({"patient_id": train["patient_id"], "fold": folds}).unique().write_csv(folds_file)
+    out = tmp_path / "best.toml"
+    args = tune_args(tiny_dir, out, "--model", "xgb", "--n-trials", "1")
+    assert tune.main([*args, "--folds-file", str(folds_file)]) == 0
+    assert f"The trials used the folds of {folds_file}" in out.read_text()
