@@ -10,7 +10,7 @@ from features.build import Built, FeatureSpec, build_features
 from features.schema import TEST_COLUMN_NAMES
 from models.boosters import Matrix
 from reports import plots, shift
-from reports.sample import SHIFT_ROWS, patient_sample, sampled_note
+from reports.sample import SHIFT_PATIENTS, SHIFT_ROWS, patient_sample, row_sample
 from reports.section import Section, count, fmt
 
 KEY = "data"
@@ -139,14 +139,18 @@ def _shift(
     if small is not None:
         section.tables["shift_missing"] = f"No train-versus-test shift: {small}."
         return
-    train_rows = patient_sample(built.frame["patient_id"], SHIFT_ROWS, seed)
-    test_rows = patient_sample(test["patient_id"], SHIFT_ROWS, seed + 1)
-    test_built = build_features(test[test_rows], spec)
+    # Whole patients first (a test lesion's patient features need all its patient's lesions),
+    # then lesions drawn from them.
+    train_rows = patient_sample(built.frame["patient_id"], SHIFT_PATIENTS, seed)
+    train_rows = train_rows[row_sample(train_rows.size, SHIFT_ROWS, seed)]
+    test_patients = test[patient_sample(test["patient_id"], SHIFT_PATIENTS, seed + 1)]
+    test_built = build_features(test_patients, spec).frame
+    test_built = test_built[row_sample(test_built.height, SHIFT_ROWS, seed + 1)]
     result = shift.shift_test(
         Matrix(built.frame[train_rows], built.names, built.categorical),
         built.frame["patient_id"].to_numpy()[train_rows],
-        Matrix(test_built.frame, built.names, built.categorical),
-        test_built.frame["patient_id"].to_numpy(),
+        Matrix(test_built, built.names, built.categorical),
+        test_built["patient_id"].to_numpy(),
         seed,
     )
     section.tables["shift"] = {
@@ -158,11 +162,19 @@ def _shift(
         ],
     }
     section.plots.append(_shift_plot(result))
-    for what, taken, total in (
-        ("Shift test, training side", result.n_train, built.frame.height),
-        ("Shift test, test side", result.n_test, test.height),
-    ):
-        section.note(sampled_note(f"{what} (whole patients)", taken, total))
+    section.note(
+        _sample_note("training", built.frame["patient_id"].gather(train_rows), built.frame)
+    )
+    section.note(_sample_note("test", test_built["patient_id"], test))
+
+
+def _sample_note(side: str, taken: pl.Series, whole: pl.DataFrame) -> str | None:
+    if taken.len() >= whole.height:
+        return None
+    return (
+        f"Shift test, {side} side: {taken.len():,} of {whole.height:,} lesions, drawn at random "
+        f"from {taken.n_unique():,} of {whole['patient_id'].n_unique():,} patients."
+    )
 
 
 def _verdict(auc: float) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from matplotlib.patches import Patch
 
 from features.build import Built
 from features.registry import CATEGORICAL, Feature
@@ -101,10 +102,9 @@ def _top_plot(ranked: list[Univariate]) -> plots.Plot:
     ax.invert_yaxis()
     ax.axvline(0.02, color="black", lw=0.8, ls="--")
     ax.set_xlim(0, max([0.05, *(s.pauc * 1.1 for s in top)]))
-    ax.set_xlabel("ISIC score of the feature alone (pAUC above 80 % sensitivity; dashed: chance)")
-    for family in families:
-        ax.barh([], [], color=colour[family], label=family)
-    ax.legend(loc="lower right", title="family")
+    ax.set_xlabel("ISIC score of the feature alone (dashed: a random ranking)")
+    handles = [Patch(color=colour[f], label=f) for f in families]
+    ax.legend(handles=handles, loc="lower right", title="family")
     return plots.plot(
         "Features that separate malignant from benign lesions on their own",
         figure,
@@ -131,7 +131,7 @@ def _twin_plot(built: Built, ranked: list[Univariate], rows: np.ndarray) -> plot
         for j, score in enumerate(pair):
             ax = axes[i, j]
             values = built.frame[score.name][rows].cast(pl.Float64).to_numpy()
-            bins = plots.shared_bins(values)
+            bins = plots.shared_bins(values, y)
             if bins is not None:
                 plots.class_histograms(ax, values, y, bins)
             ax.set_title(f"{score.name}: ISIC {fmt(score.pauc)}", fontsize=8)

@@ -119,7 +119,7 @@ def _forest(tables: dict[str, list[dict]], overall: float) -> plots.Plot:
         ax.set_yticks(range(len(rows)), names, fontsize=7)
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_title(label, fontsize=9, loc="left")
-    axes[-1, 0].set_xlabel("ensemble out-of-fold ISIC score per group (dashed: all lesions)")
+    axes[-1, 0].set_xlabel("out-of-fold ISIC score (dashed: all lesions)")
     return plots.plot(
         "Score per group, with 95 % patient-bootstrap intervals",
         figure,

@@ -58,8 +58,9 @@ def model_section(
                 gain,
                 run.feature_names,
                 "Gain importance",
-                "share of the library's total gain (%; CatBoost: PredictionValuesChange)",
+                "share of the library's total gain (%)",
                 100,
+                "CatBoost has no gain importance: its bars are its PredictionValuesChange.",
             )
         )
     if shap is not None:
@@ -70,6 +71,8 @@ def model_section(
                 "Mean |SHAP| contribution",
                 "mean absolute contribution to the model's log-odds",
                 1,
+                "SHAP values from each library's own tree explainer, on out-of-fold lesions "
+                "explained by the fold models that did not see them.",
             )
         )
     section.note(shap_note)
@@ -176,7 +179,12 @@ def _roc_plot(oof: pl.DataFrame, names: list[str]) -> plots.Plot:
 
 
 def _bars(
-    values: dict[str, np.ndarray], features: list[str], title: str, label: str, scale: float
+    values: dict[str, np.ndarray],
+    features: list[str],
+    title: str,
+    label: str,
+    scale: float,
+    caption: str,
 ) -> plots.Plot:
     libraries = list(values)
     mean = np.mean([v / max(v.sum(), 1e-300) for v in values.values()], axis=0)
@@ -196,32 +204,35 @@ def _bars(
     ax.invert_yaxis()
     ax.set_xlabel(label)
     ax.legend(loc="lower right")
-    return plots.plot(f"{title}: the top {top.size} features", figure)
+    return plots.plot(f"{title}: the top {top.size} features", figure, caption)
 
 
 def _calibration_plot(calibration: dict) -> plots.Plot:
     curve = calibration["reliability"]
     predicted = np.asarray(curve["mean_predicted"])
     observed = np.asarray(curve["fraction_positive"])
+    # A log scale has no zero: bins without a malignant lesion are left out and counted.
+    shown = (predicted > 0) & (observed > 0)
     figure, axes = plots.new_figure(4.0, 3.2)
     ax = axes[0, 0]
-    floor = max(min(predicted[predicted > 0].min(initial=1e-6), 1e-6), 1e-9)
-    ax.plot(
-        np.maximum(predicted, floor),
-        np.maximum(observed, floor),
-        "o-",
-        color=plots.MODEL_COLOURS["ensemble"],
-    )
-    edge = [floor, max(predicted.max(), observed.max(), floor * 10)]
-    ax.plot(edge, edge, color="grey", ls="--", lw=0.8)
+    ax.plot(predicted[shown], observed[shown], "o-", color=plots.MODEL_COLOURS["ensemble"])
+    if shown.any():
+        edge = [
+            min(predicted[shown].min(), observed[shown].min()),
+            max(predicted.max(), observed.max()),
+        ]
+        ax.plot(edge, edge, color="grey", ls="--", lw=0.8)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("predicted probability of malignancy (bin mean)")
     ax.set_ylabel("observed malignant share")
+    empty = int((~shown).sum())
     return plots.plot(
         "Calibration of the ensemble's probability",
         figure,
-        f"Quantile bins of out-of-fold lesions, each calibrated by a map fit on the other folds "
-        f"(log scales; zeros drawn at the floor). Brier score {calibration['brier']:.2e} against "
-        f"{calibration['brier_base_rate']:.2e} for the base rate alone.",
+        f"{predicted.size} quantile bins of out-of-fold lesions, each lesion calibrated by a map "
+        "fit on the other folds; on the dashed line, predicted and observed agree (log scales"
+        + (f"; {empty} bins without a malignant lesion are not drawn" if empty else "")
+        + f"). Brier score {calibration['brier']:.2e} against {calibration['brier_base_rate']:.2e} "
+        "for the base rate alone.",
     )

@@ -78,15 +78,20 @@ def class_shares(values: np.ndarray, bins: np.ndarray) -> np.ndarray | None:
     return counts / finite.size
 
 
-def shared_bins(values: np.ndarray, n_bins: int = 30) -> np.ndarray | None:
-    """Uniform bins over the 1st to 99th percentile of the finite values, or None for a column
-    without two distinct finite values."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
+def shared_bins(values: np.ndarray, y: np.ndarray, n_bins: int = 30) -> np.ndarray | None:
+    """Uniform bins spanning each class's 1st to 99th percentile of the finite values (so that
+    neither class's bulk is clipped), or None for a column without two distinct values."""
+    finite = np.isfinite(values)
+    ends = [
+        np.percentile(values[finite & (y == label)], [1, 99])
+        for label in (0, 1)
+        if np.any(finite & (y == label))
+    ]
+    if not ends:
         return None
-    low, high = np.percentile(finite, [1, 99])
+    low, high = min(e[0] for e in ends), max(e[1] for e in ends)
     if high <= low:
-        low, high = finite.min(), finite.max()
+        low, high = values[finite].min(), values[finite].max()
     if high <= low:
         return None
     return np.linspace(low, high, n_bins + 1)
@@ -105,7 +110,7 @@ class SparklineSprite:
 
     def add(self, values: np.ndarray, y: np.ndarray) -> int | None:
         """A numeric column's row; its index in the sprite, or None when it has no spread."""
-        bins = shared_bins(values)
+        bins = shared_bins(values, y)
         if bins is None:
             return None
         edges = (bins - bins[0]) / (bins[-1] - bins[0])

@@ -42,10 +42,26 @@ class Report:
     sections: list[Section]
     built_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # step -> seconds, for benchmarks
+
+
+class _Clock:
+    """Seconds per step of the build, logged as each ends."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.timings[step] = now - self._last
+        self._last = now
+        log.info("%s: %.1f s", step, self.timings[step])
 
 
 def build_report(inputs: ReportInputs) -> Report:
     started = time.perf_counter()
+    clock = _Clock()
     train, run, seed = inputs.train, inputs.run, inputs.seed
     sections: list[Section] = []
     built = spec = None
@@ -57,14 +73,14 @@ def build_report(inputs: ReportInputs) -> Report:
         ]
     else:
         spec = run.spec if run is not None else _default_spec(train)
-        log.info("building the features of %s training lesions", f"{train.height:,}")
         built = build_features(train, spec)
-        log.info("section: data")
+        clock.lap(f"features of {train.height:,} training lesions")
         sections.append(
             data.data_section(train, inputs.test, built, spec, seed, inputs.notes.get("test"))
         )
-        log.info("section: features")
+        clock.lap("data section")
         sections.append(features.features_section(built, registry(spec.families), seed))
+        clock.lap("features section")
     if run is None:
         why = "No run: pass --run RUN_DIR (a train_gbdt run folder) to see what a model learned."
         sections += [
@@ -73,19 +89,24 @@ def build_report(inputs: ReportInputs) -> Report:
             missing_section(lesions.KEY, lesions.TITLE, why),
         ]
     else:
-        sections += _run_sections(run, train, built, inputs, seed)
+        sections += _run_sections(run, train, built, inputs, seed, clock)
     return Report(
         inputs.source,
         str(run.path) if run is not None else None,
         sections,
         seconds=time.perf_counter() - started,
+        timings=clock.timings,
     )
 
 
 def _run_sections(
-    run: Run, train: pl.DataFrame | None, built: Built | None, inputs: ReportInputs, seed: int
+    run: Run,
+    train: pl.DataFrame | None,
+    built: Built | None,
+    inputs: ReportInputs,
+    seed: int,
+    clock: _Clock,
 ) -> list[Section]:
-    log.info("section: model")
     oof = model.read_oof(run)
     scored, why = _scored(oof, train, built)
     shap = shap_note = contributions = None
@@ -105,24 +126,25 @@ def _run_sections(
     else:
         shap_note = f"No SHAP values: {why}."
     sections = [model.model_section(run, oof, explain.gain_importance(run), shap, shap_note)]
+    clock.lap("model section (SHAP included)")
     if scored is None:
         sections += [
             missing_section(groups.KEY, groups.TITLE, f"No per-group scores: {why}."),
             missing_section(lesions.KEY, lesions.TITLE, f"No lesions to show: {why}."),
         ]
         return sections
-    log.info("section: groups")
     sections.append(groups.groups_section(scored, seed))
+    clock.lap("groups section")
     if scored.height < oof.height:
         sections[-1].note(
             f"Only {scored.height:,} of the run's {oof.height:,} out-of-fold lesions are in "
             "this data."
         )
-    log.info("section: lesions")
     values = built.frame[scored["row"].gather(np.concatenate(lists)).to_numpy()].select(
         run.feature_names
     )
     sections.append(lesions.lesions_section(scored, lists, contributions, values, inputs.images))
+    clock.lap("lesions section")
     return sections
 
 

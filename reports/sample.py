@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-# Whole patients, per side, for the train-versus-test shift test.
+# The train-versus-test shift test, per side: lesions drawn from this many whole patients (the
+# classifier is scored on patients it never saw, so it needs many of them).
+SHIFT_PATIENTS = 300
 SHIFT_ROWS = 10_000
 # Out-of-fold lesions whose SHAP contributions give the mean |SHAP| chart.
 SHAP_ROWS = 2_000
@@ -17,17 +19,16 @@ DISTRIBUTION_BENIGN = 50_000
 GROUP_BOOTSTRAP = 200
 
 
-def patient_sample(patient_ids: pl.Series, max_rows: int, seed: int) -> np.ndarray:
-    """Sorted row indices of whole patients drawn at random until the next would pass
-    `max_rows` rows (at least one patient); every row when there are no more than that."""
-    if patient_ids.len() <= max_rows:
+def patient_sample(patient_ids: pl.Series, max_patients: int, seed: int) -> np.ndarray:
+    """Sorted row indices of `max_patients` whole patients drawn at random (every row when
+    there are no more patients than that)."""
+    # Sorted first: unique()'s own order is not deterministic.
+    patients = patient_ids.unique().sort()
+    if patients.len() <= max_patients:
         return np.arange(patient_ids.len())
-    # Sorted by id first: value_counts' own order is not deterministic.
-    sizes = patient_ids.value_counts().sort(patient_ids.name)
-    order = np.random.default_rng(seed).permutation(sizes.height)
-    counts = sizes["count"].to_numpy()[order]
-    keep = max(1, int(np.searchsorted(np.cumsum(counts), max_rows, side="right")))
-    chosen = sizes[patient_ids.name].gather(order[:keep])
+    chosen = patients.gather(
+        np.random.default_rng(seed).choice(patients.len(), max_patients, replace=False)
+    )
     return np.flatnonzero(patient_ids.is_in(chosen.implode()).to_numpy())
 
 

@@ -21,7 +21,7 @@ from models.boosters import Matrix
 # rows). With a handful of patients a side, patient-grouped folds score patients the classifier
 # never saw, and chance alone moves the AUC far from 0.5 either way.
 MIN_ROWS = 200
-MIN_PATIENTS = 20
+MIN_PATIENTS = 50
 FOLDS = 3
 _CLASSIFIER = {
     "n_estimators": 60,

@@ -86,7 +86,7 @@ def test_every_section_is_there_with_its_pictures(feature_report):
     missing = [line for s in page.sections.values() for line in s["missing"]]
     assert missing == [
         "No train-versus-test shift: the test file has 2,000 rows of 5 patients; a "
-        "train-versus-test shift test needs at least 200 rows of 20 patients."
+        "train-versus-test shift test needs at least 200 rows of 50 patients."
     ]
     # Every lesion listed (20 + 20) has a tile in the fixture's train-image.hdf5.
     assert page.tiles == 40
@@ -167,7 +167,7 @@ def test_the_real_rows_report_and_missing_inputs_take_one_line(real_dir, tmp_pat
     assert facts["test lesions"] == "3"
     assert page.sections["data"]["missing"] == [
         "No train-versus-test shift: the test file has 3 rows of 3 patients; a "
-        "train-versus-test shift test needs at least 200 rows of 20 patients."
+        "train-versus-test shift test needs at least 200 rows of 50 patients."
     ]
     for key in ("model", "groups", "lesions"):
         assert page.sections[key]["images"] == 0

@@ -41,5 +41,5 @@ def test_the_classifier_finds_a_planted_shift_and_only_that(moved, low, high):
 
 
 def test_a_tiny_test_file_makes_no_shift_test():
-    assert "needs at least 200 rows of 20 patients" in too_small(3, 3)
-    assert too_small(5000, 50) is None
+    assert "needs at least 200 rows of 50 patients" in too_small(3, 3)
+    assert too_small(5000, 60) is None
