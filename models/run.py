@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import polars as pl
 
 from features.build import build_features, fit_spec
 from features.errors import UserError
@@ -26,6 +25,7 @@ from models.cv import (
     leave_one_group_out,
     open_executor,
     read_folds_file,
+    row_order,
 )
 from models.evaluation import group_labels, oof_metrics, scores_by_group
 from models.image_inputs import ImageScores, attach_train, check_out_of_fold, log_use
@@ -93,7 +93,7 @@ def train(
     )
     if image_scores is not None:
         log_use(image_scores)
-    order = _row_order(dataset.train, built.frame)
+    order = row_order(dataset.train, built.frame)
     if imposed is not None:
         imposed = imposed[:, order]
         config = _with_imposed_folds(config, imposed, folds_file)
@@ -181,10 +181,3 @@ def _with_imposed_folds(config: Config, folds: np.ndarray, path: Path) -> Config
         log.info("%s: %d folds (the file's), not the config's %d", path, n_folds, config.cv.folds)
         config = config.replace(cv={"folds": n_folds})
     return config
-
-
-def _row_order(raw: pl.DataFrame, built: pl.DataFrame) -> np.ndarray:
-    """Positions in `raw` of `built`'s rows, by isic_id (the builders may reorder rows)."""
-    index = raw.select("isic_id").with_row_index("position")
-    joined = built.select("isic_id").join(index, on="isic_id", how="left", maintain_order="left")
-    return joined["position"].to_numpy()

@@ -8,9 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from features import synthetic
 from features.errors import UserError
-from features.io import Dataset, read_dataset
 from features.score_files import read_score_file
 from models import artifacts
 from models.artifacts import FinishedRun
@@ -19,6 +17,7 @@ from models.config import MODEL_NAMES, load_config
 from models.image_inputs import ImageScores
 from models.run import train
 from pipelines._cli import run_cli
+from pipelines._data import dataset_and_inputs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,23 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides.setdefault("cv", {})["repeats"] = args.seeds
     if overrides:
         config = config.replace(**overrides)
-    if args.data_dir is None:
-        s = config.synthetic
-        train_frame, test_frame = synthetic.generate(
-            s.train_rows, s.test_rows, config.seed, s.malignant_rate
-        )
-        dataset = Dataset(train_frame, test_frame if test_frame.height else None)
-        inputs = {
-            "embedded_synthetic": {
-                "train_rows": s.train_rows,
-                "test_rows": s.test_rows,
-                "malignant_rate": s.malignant_rate,
-                "seed": config.seed,
-            }
-        }
-    else:
-        dataset = read_dataset(args.data_dir)
-        inputs = {"files": dataset.files, "sha256": dataset.hashes}
+    dataset, inputs = dataset_and_inputs(args.data_dir, config)
     image_scores = _image_scores(args)
     if image_scores is not None:
         inputs[artifacts.IMAGE_SCORES] = image_scores.describe()
