@@ -88,12 +88,14 @@ class FoldObjective:
     def __call__(self, trial: optuna.Trial) -> float:
         point = self.space.suggest(trial)
         config = self.base.replace(**self.space.overlay(point))
+        last_fold = int(self.folds.max())
 
         def report(fold: int, run: FoldRun) -> None:
             trial.report(run.fold_scores[-1], step=fold)
             for key, value in run.attrs().items():
                 trial.set_user_attr(key, value)
-            if trial.should_prune():
+            # After the last fold there is nothing left to save: the trial completes.
+            if fold < last_fold and trial.should_prune():
                 raise optuna.TrialPruned(f"worse than the best trial after fold {fold}")
 
         run = cross_validate_folds(config, self.space.model, self.data, self.folds, report)
