@@ -44,13 +44,19 @@ class Measured:
     peak_gib: float
 
 
-def ensure_data(data: Path, rows: int, test_rows: int, seed: int) -> None:
+def ensure_data(
+    data: Path, rows: int, test_rows: int, seed: int, extra: tuple[str, ...] = ()
+) -> None:
+    """make_synthetic's data in `data` (with `extra` flags, e.g. `--image-scores`), reused
+    while the arguments and the generator's code are the same."""
     stamp = data / "make_synthetic.json"
     # the generator's own hash: data written by an older generator is written again
     package = Path(synthetic.__file__).parent
     files = "".join(file_sha256(f) for f in sorted(package.glob("*.py")))
     generator = hashlib.sha256(files.encode()).hexdigest()
     wanted = {"rows": rows, "test_rows": test_rows, "seed": seed, "generator": generator}
+    if extra:  # only then, so that data made before `extra` existed is still reused
+        wanted["extra"] = list(extra)
     if stamp.is_file() and json.loads(stamp.read_text()) == wanted:
         print(f"reusing {data} ({wanted})", flush=True)
         return
@@ -68,6 +74,7 @@ def ensure_data(data: Path, rows: int, test_rows: int, seed: int) -> None:
             str(test_rows),
             "--seed",
             str(seed),
+            *extra,
         ],
         check=True,
     )
