@@ -23,17 +23,19 @@ import polars as pl
 from features import synthetic
 from features.io import file_sha256
 
-# Runs argv[2:] and writes {"seconds", "max_rss_kib", "returncode"} to the file argv[1]. The
-# peak is the largest single process among the child and what it waited for, so a fresh
-# wrapper per command keeps one command's peak from leaking into the next one's.
+# Runs argv[2:] and writes {"seconds", "max_rss_kib", "cpu_seconds", "returncode"} to the file
+# argv[1]. The peak is the largest single process among the child and what it waited for, so a
+# fresh wrapper per command keeps one command's peak from leaking into the next one's. CPU
+# seconds (user + system) do not grow when other jobs share the cores; wall seconds do.
 _WRAPPER = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.call(sys.argv[2:])
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as handle:
-    json.dump({"seconds": seconds, "max_rss_kib": peak, "returncode": code}, handle)
+    json.dump({"seconds": seconds, "max_rss_kib": usage.ru_maxrss,
+               "cpu_seconds": usage.ru_utime + usage.ru_stime, "returncode": code}, handle)
 sys.exit(code)
 """
 
@@ -42,6 +44,7 @@ sys.exit(code)
 class Measured:
     seconds: float
     peak_gib: float
+    cpu_seconds: float = 0.0  # user + system, of the command and its children
 
 
 def ensure_data(
@@ -100,7 +103,7 @@ def measure(name: str, command: list[str], work: Path, cwd: Path | None = None) 
         tail = "".join(log_path.read_text().splitlines(keepends=True)[-20:])
         raise SystemExit(f"error: {name} exited with {code}; last lines of {log_path}:\n{tail}")
     stats = json.loads(stats_path.read_text())
-    measured = Measured(stats["seconds"], stats["max_rss_kib"] / 1024**2)
+    measured = Measured(stats["seconds"], stats["max_rss_kib"] / 1024**2, stats["cpu_seconds"])
     print(f"  {measured.seconds:.1f} s, peak {measured.peak_gib:.2f} GiB", flush=True)
     return measured
 

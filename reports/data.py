@@ -73,7 +73,7 @@ def _null_shares(frame: pl.DataFrame) -> dict[str, float]:
 
 
 def _lesions_per_patient(train: pl.DataFrame, test: pl.DataFrame | None) -> plots.Plot:
-    figure, axes = plots.new_figure(6.5, 2.6)
+    figure, axes = plots.new_figure(plots.WIDTH, 2.6)
     ax = axes[0, 0]
     sides = [("train", train, plots.BENIGN)]
     if test is not None:
@@ -105,7 +105,7 @@ def _lesions_per_patient(train: pl.DataFrame, test: pl.DataFrame | None) -> plot
 
 
 def _missing_plot(missing: list[dict]) -> plots.Plot:
-    figure, axes = plots.new_figure(6.5, 0.6 + 0.28 * len(missing))
+    figure, axes = plots.new_figure(plots.WIDTH, 0.6 + 0.28 * len(missing))
     ax = axes[0, 0]
     y = np.arange(len(missing))
     sides = [s for s in ("train", "test") if s in missing[0]]
@@ -192,7 +192,7 @@ def _verdict(auc: float) -> str:
 
 def _shift_plot(result: shift.ShiftResult) -> plots.Plot:
     top = result.importance[:TOP_SHIFTED]
-    figure, axes = plots.new_figure(6.5, 0.7 + 0.25 * max(len(top), 1))
+    figure, axes = plots.new_figure(plots.WIDTH, 0.7 + 0.25 * max(len(top), 1))
     ax = axes[0, 0]
     ax.barh(np.arange(len(top)), [100 * s for _, s in top], color="#7f8c8d")
     ax.set_yticks(np.arange(len(top)), [n for n, _ in top])

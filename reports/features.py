@@ -95,14 +95,14 @@ def _top_plot(ranked: list[Univariate]) -> plots.Plot:
     top = [s for s in ranked if s.pauc is not None][:TOP_BARS]
     families = sorted({s.family for s in top})
     colour = {f: _FAMILY_COLOURS[i % len(_FAMILY_COLOURS)] for i, f in enumerate(families)}
-    figure, axes = plots.new_figure(6.5, 0.8 + 0.24 * max(len(top), 1))
+    figure, axes = plots.new_figure(plots.WIDTH, 0.8 + 0.24 * max(len(top), 1))
     ax = axes[0, 0]
     ax.barh(np.arange(len(top)), [s.pauc for s in top], color=[colour[s.family] for s in top])
     ax.set_yticks(np.arange(len(top)), [f"{s.name} ({_DIRECTION_WORDS[s.direction]})" for s in top])
     ax.invert_yaxis()
     ax.axvline(0.02, color="black", lw=0.8, ls="--")
     ax.set_xlim(0, max([0.05, *(s.pauc * 1.1 for s in top)]))
-    ax.set_xlabel("ISIC score of the feature alone (dashed: a random ranking)")
+    ax.set_xlabel("ISIC score of the feature alone (dashed line: a random ranking)")
     handles = [Patch(color=colour[f], label=f) for f in families]
     ax.legend(handles=handles, loc="lower right", title="family")
     return plots.plot(
@@ -126,7 +126,7 @@ def _twin_plot(built: Built, ranked: list[Univariate], rows: np.ndarray) -> plot
     if not pairs:
         return None
     y = built.frame["target"].to_numpy()[rows]
-    figure, axes = plots.new_figure(6.5, 1.5 * len(pairs), rows=len(pairs), cols=2)
+    figure, axes = plots.new_figure(plots.WIDTH, 1.5 * len(pairs), rows=len(pairs), cols=2)
     for i, pair in enumerate(pairs):
         for j, score in enumerate(pair):
             ax = axes[i, j]

@@ -102,7 +102,7 @@ def age_band(age: pl.Expr) -> pl.Expr:
 def _forest(tables: dict[str, list[dict]], overall: float) -> plots.Plot:
     n_rows = sum(len(rows) for rows in tables.values())
     figure, axes = plots.new_figure(
-        6.5,
+        plots.WIDTH,
         0.9 + 0.24 * n_rows + 0.3 * len(tables),
         rows=len(tables),
         sharex=True,

@@ -135,7 +135,7 @@ def operating_points(
 
 
 def _scores_plot(metrics: dict, names: list[str]) -> plots.Plot:
-    figure, axes = plots.new_figure(6.5, 0.8 + 0.45 * len(names))
+    figure, axes = plots.new_figure(plots.WIDTH, 0.8 + 0.45 * len(names))
     ax = axes[0, 0]
     for row, name in enumerate(names):
         colour = plots.MODEL_COLOURS.get(name, "black")
@@ -155,7 +155,7 @@ def _scores_plot(metrics: dict, names: list[str]) -> plots.Plot:
 def _roc_plot(oof: pl.DataFrame, names: list[str]) -> plots.Plot:
     y = oof["target"].to_numpy()
     curves = {name: roc_curve(y, oof[name].to_numpy())[:2] for name in names}
-    figure, axes = plots.new_figure(6.5, 3.0, cols=2)
+    figure, axes = plots.new_figure(plots.WIDTH, 3.0, cols=2)
     for ax, zoom in zip(axes[0], (False, True), strict=True):
         ax.axhspan(0.8, 1.0, color="#f9e79f", alpha=0.5, lw=0)
         for name, (fpr, tpr) in curves.items():
@@ -189,7 +189,7 @@ def _bars(
     libraries = list(values)
     mean = np.mean([v / max(v.sum(), 1e-300) for v in values.values()], axis=0)
     top = np.argsort(-mean, kind="stable")[:TOP_FEATURES]
-    figure, axes = plots.new_figure(6.5, 0.8 + 0.26 * top.size)
+    figure, axes = plots.new_figure(plots.WIDTH, 0.8 + 0.26 * top.size)
     ax = axes[0, 0]
     height = 0.8 / len(libraries)
     for i, name in enumerate(libraries):

@@ -19,6 +19,7 @@ MALIGNANT = "#c0392b"
 BENIGN = "#2e86c1"
 MODEL_COLOURS = {"lgbm": "#27ae60", "xgb": "#8e44ad", "cat": "#e67e22", "ensemble": "#2c3e50"}
 DPI = 96
+WIDTH = 8.0  # inches: most plots span the page's text column
 _STYLE = {
     "font.size": 9,
     "axes.titlesize": 10,
