@@ -12,7 +12,9 @@ from pathlib import Path
 import polars as pl
 
 from features import synthetic
+from features.image_scores import attach
 from features.io import file_sha256, read_dataset, read_test, read_train
+from features.score_files import read_score_file
 from models.artifacts import Run, load_run
 from models.config import load_config
 
@@ -38,17 +40,42 @@ def resolve_inputs(data_dir: Path | None, run_dir: Path | None) -> ReportInputs:
     data. A bad folder or run is a `UserError`; a missing test file is a note."""
     run = load_run(run_dir) if run_dir is not None else None
     seed = run.manifest["seeds"]["seed"] if run is not None else load_config().seed
+    recorded = run.manifest.get("inputs", {}) if run is not None else {}
     if data_dir is not None:
         dataset = read_dataset(data_dir)
         inputs = ReportInputs(dataset.train, dataset.test, run, f"data folder {data_dir}", seed)
         if dataset.test is None:
             inputs.notes["test"] = f"no test-metadata file in {data_dir}"
         inputs.images = _image_file(Path(data_dir))
-        return inputs
-    recorded = run.manifest.get("inputs", {}) if run is not None else {}
-    if "files" in recorded:
-        return _from_manifest(run, recorded, seed)
-    return _embedded(run, recorded.get("embedded_synthetic"), seed)
+    elif "files" in recorded:
+        inputs = _from_manifest(run, recorded, seed)
+    else:
+        inputs = _embedded(run, recorded.get("embedded_synthetic"), seed)
+    if run is not None and run.spec.image_columns:
+        _attach_image_scores(inputs, recorded.get("image_scores", {}))
+    return inputs
+
+
+def _attach_image_scores(inputs: ReportInputs, recorded: dict) -> None:
+    """A run trained with image-model scores builds features from them: the score files its
+    manifest records are joined to the lesions, as `train_gbdt` joined them. Without its file,
+    a side is left out with a note."""
+    columns = list(inputs.run.spec.image_columns)
+    for role in ("train", "test"):
+        frame = getattr(inputs, role)
+        if frame is None:
+            continue
+        path = Path(recorded[role]["file"]) if role in recorded else None
+        if path is None or not path.is_file():
+            setattr(inputs, role, None)
+            inputs.notes[role] = (
+                f"the run's features need image-model scores for the {role} lesions, and its "
+                f"{role} score file ({path or 'none recorded'}) is not at hand"
+            )
+            continue
+        scores = read_score_file(path)
+        allow = bool(recorded.get("allow_missing", False))
+        setattr(inputs, role, attach(frame, scores, allow_missing=allow, columns=columns))
 
 
 def _from_manifest(run: Run, recorded: dict, seed: int) -> ReportInputs:

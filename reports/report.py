@@ -79,7 +79,9 @@ def build_report(inputs: ReportInputs) -> Report:
             data.data_section(train, inputs.test, built, spec, seed, inputs.notes.get("test"))
         )
         clock.lap("data section")
-        sections.append(features.features_section(built, registry(spec.families), seed))
+        sections.append(
+            features.features_section(built, registry(spec.families, spec.image_columns), seed)
+        )
         clock.lap("features section")
     if run is None:
         why = "No run: pass --run RUN_DIR (a train_gbdt run folder) to see what a model learned."

@@ -293,3 +293,30 @@ def test_the_report_loads_in_a_real_browser(feature_report, tmp_path):
         timeout=120,
     )
     assert screenshot.stat().st_size > 50_000  # a page of plots, not a blank one
+
+
+def test_a_run_with_image_scores_shows_their_features(tmp_path):
+    from pipelines import make_synthetic, train_gbdt
+    from reports import resolve_inputs
+    from tests.conftest import FAST_TOML
+
+    data, run, config = tmp_path / "data", tmp_path / "run", tmp_path / "fast.toml"
+    config.write_text(FAST_TOML)
+    make = ["--out", str(data), "--rows", "3000", "--test-rows", "300", "--seed", "5"]
+    assert make_synthetic.main([*make, "--image-scores"]) == 0
+    scores = ["--image-scores-train", str(data / "train-image-scores.csv")]
+    scores += ["--image-scores-test", str(data / "test-image-scores.csv")]
+    folds = ["--folds-file", str(data / "image-folds.csv"), "--models", "lgbm"]
+    train = ["--data-dir", str(data), "--out", str(run), "--config", str(config)]
+    assert train_gbdt.main([*train, *folds, *scores]) == 0
+    out = tmp_path / "report.html"
+    assert command.main(["--run", str(run), "--out", str(out)]) == 0
+    html = out.read_text()
+    # The image family's four features of the score column, in the feature table.
+    assert len(re.findall(r"<tr><td><code>image_score", html)) == 4
+    assert _Page(html).sections["model"]["missing"] == []
+    # Without its score file the run's features cannot be built: one line says so.
+    (data / "train-image-scores.csv").rename(tmp_path / "moved.csv")
+    inputs = resolve_inputs(None, run)
+    assert inputs.train is None
+    assert "image-model scores for the train lesions" in inputs.notes["train"]
