@@ -102,7 +102,7 @@ def registry(
             f"expected some of {', '.join(FAMILIES)}"
         )
     features = [
-        Feature(name, RAW_FAMILY, pl.col(name), f"The TBP measurement {name} as recorded.")
+        Feature(name, RAW_FAMILY, pl.col(name), f"{schema.DESCRIPTIONS[name]}, as recorded.")
         for name in schema.NUMERIC_COLUMNS
     ]
     if lesion.FAMILY in families:

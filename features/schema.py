@@ -133,6 +133,46 @@ TRAIN_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in TRAIN_COLUMNS)
 TEST_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in TRAIN_COLUMNS if c.in_test)
 TRAIN_ONLY_COLUMNS: tuple[str, ...] = tuple(c.name for c in TRAIN_COLUMNS if not c.in_test)
 NUMERIC_COLUMNS: tuple[str, ...] = tuple(c.name for c in TRAIN_COLUMNS if c.role == NUMERIC)
+# What each numeric column measures, in the words of the challenge's data description (L*A*B*
+# colour space: L* lightness, A* green to red, B* blue to yellow); the registry, and through it
+# the feature report and the manifest, show them.
+DESCRIPTIONS: dict[str, str] = {
+    "age_approx": "Approximate age of the patient at imaging",
+    "clin_size_long_diam_mm": "Longest diameter of the lesion (mm)",
+    "tbp_lv_A": "A* (green to red) inside the lesion",
+    "tbp_lv_Aext": "A* (green to red) of the skin around the lesion",
+    "tbp_lv_B": "B* (blue to yellow) inside the lesion",
+    "tbp_lv_Bext": "B* (blue to yellow) of the skin around the lesion",
+    "tbp_lv_C": "Chroma (colour saturation) inside the lesion",
+    "tbp_lv_Cext": "Chroma (colour saturation) of the skin around the lesion",
+    "tbp_lv_H": "Hue inside the lesion (about 25 red to 75 brown)",
+    "tbp_lv_Hext": "Hue of the skin around the lesion",
+    "tbp_lv_L": "L* (lightness) inside the lesion",
+    "tbp_lv_Lext": "L* (lightness) of the skin around the lesion",
+    "tbp_lv_areaMM2": "Area of the lesion (mm²)",
+    "tbp_lv_area_perim_ratio": "Border jaggedness: perimeter against area (round lesions low)",
+    "tbp_lv_color_std_mean": "Colour irregularity: colour variance within the lesion's border",
+    "tbp_lv_deltaA": "A* contrast between the lesion and the skin around it",
+    "tbp_lv_deltaB": "B* contrast between the lesion and the skin around it",
+    "tbp_lv_deltaL": "L* contrast between the lesion and the skin around it",
+    "tbp_lv_deltaLB": "Contrast in L* and B* between the lesion and the skin around it",
+    "tbp_lv_deltaLBnorm": "Contrast with the skin around it (faint freckles low, dark moles high)",
+    "tbp_lv_eccentricity": "Eccentricity of the lesion's outline (0 a circle)",
+    "tbp_lv_minorAxisMM": "Smallest diameter of the lesion (mm)",
+    "tbp_lv_nevi_confidence": "A neural network's confidence (0 to 100) that the lesion is a nevus",
+    "tbp_lv_norm_border": "Border irregularity (0 to 10): jaggedness and asymmetry together",
+    "tbp_lv_norm_color": "Colour variation (0 to 10): colour asymmetry and irregularity together",
+    "tbp_lv_perimeterMM": "Perimeter of the lesion (mm)",
+    "tbp_lv_radial_color_std_max": "Colour asymmetry (0 to 10) across rings from the centre",
+    "tbp_lv_stdL": "Spread of L* (lightness) inside the lesion",
+    "tbp_lv_stdLExt": "Spread of L* (lightness) of the skin around the lesion",
+    "tbp_lv_symm_2axis": "Border asymmetry (0 to 10) about the second axis of symmetry",
+    "tbp_lv_symm_2axis_angle": "Angle of the lesion's principal axis of symmetry",
+    "tbp_lv_x": "x coordinate of the lesion on the 3D body model",
+    "tbp_lv_y": "y coordinate of the lesion on the 3D body model",
+    "tbp_lv_z": "z coordinate of the lesion on the 3D body model",
+}
+
 # Columns with a fixed vocabulary that may be model inputs (provenance only by config choice).
 CATEGORY_LEVELS: dict[str, tuple[str, ...]] = {
     c.name: c.levels for c in TRAIN_COLUMNS if c.role in (CATEGORICAL, PROVENANCE)
