@@ -13,14 +13,14 @@ from features.registry import CATEGORICAL, Feature
 from reports import plots
 from reports.sample import DISTRIBUTION_BENIGN, class_sample, sampled_note
 from reports.section import Section, fmt
-from reports.univariate import BY_LEVEL, HIGHER, Univariate, univariate_scores
+from reports.univariate import BY_LEVEL, HIGHER, LOWER, Univariate, univariate_scores
 
 KEY = "features"
 TITLE = "Features"
 TOP_BARS = 20
 TWINS = 6
 TWIN_SUFFIX = "_patient_z"
-_DIRECTION_WORDS = {HIGHER: "higher", "lower": "lower", BY_LEVEL: "by level"}
+_DIRECTION_WORDS = {HIGHER: "higher", LOWER: "lower", BY_LEVEL: "by level"}
 _FAMILY_COLOURS = ["#2e86c1", "#27ae60", "#8e44ad", "#e67e22", "#c0392b", "#16a085", "#7f8c8d"]
 
 
@@ -126,7 +126,7 @@ def _twin_plot(built: Built, ranked: list[Univariate], rows: np.ndarray) -> plot
     if not pairs:
         return None
     y = built.frame["target"].to_numpy()[rows]
-    figure, axes = plots.new_figure(plots.WIDTH, 1.5 * len(pairs), rows=len(pairs), cols=2)
+    figure, axes = plots.new_figure(plots.WIDTH, 1.7 * len(pairs), rows=len(pairs), cols=2)
     for i, pair in enumerate(pairs):
         for j, score in enumerate(pair):
             ax = axes[i, j]
@@ -134,13 +134,20 @@ def _twin_plot(built: Built, ranked: list[Univariate], rows: np.ndarray) -> plot
             bins = plots.shared_bins(values, y)
             if bins is not None:
                 plots.class_histograms(ax, values, y, bins)
-            ax.set_title(f"{score.name}: ISIC {fmt(score.pauc)}", fontsize=8)
+            title = f"{score.name}: ISIC {fmt(score.pauc)}"
+            if j == 0:  # what the column measures, in words, above its pair
+                title += "\n" + _short(score.doc.removesuffix(", as recorded."), 60)
+            ax.set_title(title, fontsize=8)
             ax.set_yticks([])
     axes[0, 0].legend(fontsize=7)
     return plots.plot(
-        "Raw column (left) and the same column within its patient (right)",
+        "Each feature (left) beside the same feature within its patient (right)",
         figure,
         "Right: the lesion's z-score among its own patient's lesions. Where it separates the "
         "classes better than the raw column, a malignant lesion stands out from the patient's "
         "other lesions more than from the population: the ugly-duckling sign.",
     )
+
+
+def _short(text: str, characters: int) -> str:
+    return text if len(text) <= characters else text[: characters - 1] + "…"
