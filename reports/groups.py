@@ -129,4 +129,7 @@ def _forest(tables: dict[str, list[dict]], overall: float) -> plots.Plot:
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= _LABEL_CHARACTERS else text[: _LABEL_CHARACTERS - 1] + "…"
+    """A group's name as a plot label: cut to length, and a `$` from the data escaped, since
+    matplotlib would read text between two of them as a formula."""
+    text = text if len(text) <= _LABEL_CHARACTERS else text[: _LABEL_CHARACTERS - 1] + "…"
+    return text.replace("$", r"\$")
