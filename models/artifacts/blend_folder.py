@@ -87,7 +87,44 @@ def make_blend(
     out = Path(out)
     if out.exists():
         raise UserError(f"{out}: blend folder already exists; choose another --out")
-    predictions = predictions or []
+    components = _components(runs, scores, run_columns, predictions or [], sample)
+    rows = components.rows
+    y, patients = rows["target"].to_numpy(), rows["patient_id"].to_numpy()
+    fold_of_row = rows["fold"].to_numpy()
+    result = blend(components.oof, y, fold_of_row, patients, method, bootstrap_samples, seed)
+    partial = _start(out)
+    columns = {**components.oof, **result.oof, ENSEMBLE_COLUMN: result.oof[result.chosen]}
+    write_parquet(
+        partial / OOF,
+        rows.with_columns(
+            *(pl.Series(name, values) for name, values in components.oof.items()),
+            *(pl.Series(name, values) for name, values in result.oof.items()),
+            pl.Series(BLEND_COLUMN, result.oof[result.chosen]),
+            pl.Series(ENSEMBLE_COLUMN, result.oof[result.chosen]),
+        ),
+    )
+    write_json(partial / BLEND, {**result.stored(components.names), "origin": components.origin})
+    if components.complete_test:
+        scored = _test_predictions(components, result)
+        write_parquet(partial / TEST_PREDICTIONS, scored)
+        write_csv(partial / SUBMISSION, scored.select("isic_id", target="probability"))
+    else:
+        log.info("not every component has test scores: no submission.csv")
+    metrics = _metrics(components, result, columns, bootstrap_samples, seed)
+    metrics["seconds"] = round(time.perf_counter() - started, 2)
+    write_json(partial / METRICS, metrics)
+    os.replace(partial, out)
+    return FinishedBlend(out, metrics)
+
+
+def _components(
+    runs: list[Path],
+    scores: list[ScoreSpec],
+    run_columns: str,
+    predictions: list[Path],
+    sample: Path | None,
+) -> Components:
+    """The runs' and score files' columns joined and checked, test lesions in sample order."""
     if len(predictions) > len(runs):
         raise UserError(f"--predictions: {len(predictions)} files for {len(runs)} --run folders")
     predictions = predictions + [None] * (len(runs) - len(predictions))
@@ -109,36 +146,7 @@ def make_blend(
     )
     if sample is not None:
         _order_by_sample(components, sample, predictions[0] or Path(runs[0]) / TEST_PREDICTIONS)
-    rows = components.rows
-    y, patients = rows["target"].to_numpy(), rows["patient_id"].to_numpy()
-    fold_of_row = rows["fold"].to_numpy()
-    result = blend(components.oof, y, fold_of_row, patients, method, bootstrap_samples, seed)
-    partial = _start(out)
-    columns = {**components.oof, **result.oof, ENSEMBLE_COLUMN: result.oof[result.chosen]}
-    write_parquet(
-        partial / OOF,
-        rows.with_columns(
-            *(pl.Series(name, values) for name, values in components.oof.items()),
-            *(pl.Series(name, values) for name, values in result.oof.items()),
-            pl.Series(BLEND_COLUMN, result.oof[result.chosen]),
-            pl.Series(ENSEMBLE_COLUMN, result.oof[result.chosen]),
-        ),
-    )
-    write_json(partial / BLEND, {**result.stored(components.names), "origin": components.origin})
-    if components.complete_test:
-        predictions = _test_predictions(components, result)
-        write_parquet(partial / TEST_PREDICTIONS, predictions)
-        write_csv(
-            partial / SUBMISSION,
-            predictions.select("isic_id", pl.col("probability").alias("target")),
-        )
-    else:
-        log.info("not every component has test scores: no submission.csv")
-    metrics = _metrics(components, result, columns, bootstrap_samples, seed)
-    metrics["seconds"] = round(time.perf_counter() - started, 2)
-    write_json(partial / METRICS, metrics)
-    os.replace(partial, out)
-    return FinishedBlend(out, metrics)
+    return components
 
 
 def _test_predictions(components: Components, result: BlendResult) -> pl.DataFrame:
