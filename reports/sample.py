@@ -12,7 +12,7 @@ import polars as pl
 SHIFT_PATIENTS = 300
 SHIFT_ROWS = 10_000
 # Out-of-fold lesions whose SHAP contributions give the mean |SHAP| chart.
-SHAP_ROWS = 2_000
+SHAP_ROWS = 1_000
 # Benign lesions (with every malignant one) behind each feature's distribution plot.
 DISTRIBUTION_BENIGN = 50_000
 # Patient-bootstrap resamples behind each group's interval.
