@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -116,9 +117,12 @@ def _section(args: argparse.Namespace, rows: list[dict], verdict: list[str], sec
         f"{args.workers} worker{'s' if args.workers > 1 else ''}",
         "benchmarks.tune",
     )
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     lines += [
         f"- wall time {seconds:.0f} s (each library gets an equal share of the minutes), then "
         "the verdict's two trainings on a fresh split",
+        f"- load average at the end (1, 5, 15 minutes): {load}; on a busy machine a time-boxed "
+        "study runs fewer trials, and the per-hour rate says so",
         "",
         "| library | trials | per hour | pruned | default (trial 0) | best | best trial | "
         "best, pooled out-of-fold |",
