@@ -157,8 +157,7 @@ def test_the_real_rows_report_and_missing_inputs_take_one_line(real_dir, tmp_pat
     shutil.copy(real_dir / "train-metadata-5k.csv", data / "train-metadata.csv")
     shutil.copy(real_dir / "test-metadata.csv", data / "test-metadata.csv")
     out = tmp_path / "report.html"
-    result = _run("--data-dir", str(data), "--out", str(out))
-    assert result.returncode == 0, result.stderr
+    assert command.main(["--data-dir", str(data), "--out", str(out)]) == 0
     html = out.read_text()
     page = _Page(html)
     assert list(page.sections) == SECTIONS
