@@ -20,6 +20,7 @@ BAD_ARGUMENTS = {
     "tbp-compare": ["/nonexistent-a", "/nonexistent-b"],
     "tbp-blend": ["--run", "/nonexistent", "--out", "/nonexistent-blend"],
     "tbp-feature-report": ["--run", "/nonexistent", "--out", "/nonexistent-report.html"],
+    "tbp-tune": ["--model", "lgbm", "--n-trials", "0", "--out", "x.toml"],
 }
 
 
