@@ -1,7 +1,8 @@
 """Image-model scores as GBDT features, the `image` family: for every score column of a score
 file (`features.score_files`), the raw score, the score over its patient's mean, its percentile
 within the patient, and its z-score among lesions of the same hospital, body location and age
-band (the 1st place's three image features, plus the within-patient percentile of the 2nd).
+band (the 1st place's three image features, and a percentile within the patient as the 2nd
+place ranked its features).
 
 The scores enter the feature frame as columns `image_<column>`, joined by `isic_id` before the
 build (`attach`). The population norms are learned on the train scores and stored in the run's
