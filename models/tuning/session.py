@@ -110,7 +110,9 @@ def _tune(
     data = training_data(train, config, folds_file)
     folds = data.folds(config)[0]
     if folds_file is not None:
-        log.info("trials use the folds of %s (its first fold column)", folds_file)
+        # The file's fold count rules, as in train_gbdt (the verdict's split uses it too).
+        config = config.replace(cv={"folds": int(folds.max()) + 1})
+        log.info("trials use the %d folds of %s", config.cv.folds, folds_file)
     key = data_key(inputs, data, folds, config)
     storage = open_storage(request.storage_url, request.heartbeat_seconds)
     log.info("studies in %s", redact(request.storage_url))

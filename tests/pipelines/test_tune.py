@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tomllib
 
+import optuna
 import pytest
 
 from features import synthetic
@@ -154,10 +155,13 @@ def test_imposed_folds_are_the_trials_folds_and_the_verdict_says_so(tiny_dir, tm
     from models.cv import patient_folds
 
     train = pl.read_csv(tiny_dir / "train-metadata.csv", columns=["patient_id", "target"])
-    folds = patient_folds(train["patient_id"].to_numpy(), train["target"].to_numpy(), 3, 99)
+    # Four folds where the config says three: the file's count rules.
+    folds = patient_folds(train["patient_id"].to_numpy(), train["target"].to_numpy(), 4, 99)
     folds_file = tmp_path / "folds.csv"
     pl.DataFrame({"patient_id": train["patient_id"], "fold": folds}).unique().write_csv(folds_file)
     out = tmp_path / "best.toml"
     args = tune_args(tiny_dir, out, "--model", "xgb", "--n-trials", "1")
     assert tune.main([*args, "--folds-file", str(folds_file)]) == 0
     assert f"The trials used the folds of {folds_file}" in out.read_text()
+    study = optuna.load_study(study_name="tbp-xgb", storage=f"sqlite:///{tmp_path / 'best.db'}")
+    assert sorted(study.trials[0].intermediate_values) == [0, 1, 2, 3]
