@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -128,7 +129,9 @@ def _report(args, data, meta, feat, blend_meta, blend_feat, seconds) -> str:
         f"{load_config().seed} onwards), a row's score is the mean over them; the paired "
         f"interval resamples patients ({BOOTSTRAP_SAMPLES} times) over all of them",
         f"- train_gbdt wall seconds (mean): metadata only {np.mean(seconds['metadata']):.0f}, "
-        f"with image features {np.mean(seconds['features']):.0f}",
+        f"with image features {np.mean(seconds['features']):.0f}; load average at the end "
+        f"{', '.join(f'{v:.1f}' for v in os.getloadavg())} (1, 5, 15 min): on a shared "
+        "machine the seconds include other jobs' load",
         "",
         "| variant | how | OOF pAUC | 95 % interval | - metadata only | 95 % paired interval "
         "| verdict |",
