@@ -18,10 +18,10 @@ The strengths are calibrated to what is published, not to what makes blending lo
 0.1865 with image-score features). On 400,000 rows (`make_synthetic --seed 11`, every model on
 the image folds; benchmarks/RESULTS.md, "Image-model scores"), the score alone is 0.145
 against the metadata ensemble's 0.157 (the ratio of good image and metadata models in ISIC
-2024), and as GBDT features it is worth +0.0083 (two model seeds). Stronger scores were tried and rejected:
-one at 0.154 alone added +0.012 as features, more than any team reported, because the image's
-errors are independent of the measurements'. Drawn from a stream of its own (the seed and
-`STREAM`), so the metadata stay byte for byte what they are without it.
+2024), and as GBDT features it is worth +0.0083 (two model seeds). Stronger scores were tried
+and rejected: one at 0.154 alone added +0.012 as features, more than any team reported,
+because the image's errors are independent of the measurements'. Drawn from a stream of its
+own (the seed and `STREAM`), so the metadata stay byte for byte what they are without it.
 """
 
 from __future__ import annotations
