@@ -208,9 +208,10 @@ def against_recipe_runs(
 
 def _aligned(base: pl.DataFrame, frame: pl.DataFrame, column: str, source: Path) -> np.ndarray:
     """`column` of `frame` in `base`'s row order; the rows and folds must be the same."""
-    joined = base.join(
-        frame.select("isic_id", "fold", column), on="isic_id", how="left", suffix="_other"
-    )
-    if joined[column].null_count() or not joined["fold"].equals(joined["fold_other"]):
-        raise SystemExit(f"error: {source}: its out-of-fold rows or folds differ from the run's")
-    return joined[column].to_numpy()
+    from features.errors import UserError
+    from models.evaluation import aligned
+
+    try:
+        return aligned(base, frame, "the first run", str(source))[column].to_numpy()
+    except UserError as error:
+        raise SystemExit(f"error: {error}") from None
