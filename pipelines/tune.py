@@ -15,7 +15,7 @@ from pathlib import Path
 import optuna
 
 from models.config import MODEL_NAMES, load_config
-from models.tuning import TuneOutcome, TuneRequest, tune
+from models.tuning import TuneOutcome, TuneRequest, count, tune
 from pipelines._cli import run_cli
 from pipelines._data import dataset_and_inputs
 
@@ -51,12 +51,14 @@ def main(argv: list[str] | None = None) -> int:
 def summary(outcome: TuneOutcome, request: TuneRequest) -> str:
     lines = []
     for model, study in outcome.studies.items():
-        trials = study.get_trials(deepcopy=False)
-        done = [t for t in trials if t.state.is_finished()]
-        pruned = sum(1 for t in done if t.state == optuna.trial.TrialState.PRUNED)
+        # The study's own counts: trials drawn past the budget never ran and are not trials.
+        state = count(study)
         best = outcome.best.get(model)
         best_text = f", best {best.value:.4f} (trial {best.number})" if best else ""
-        lines.append(f"{study.study_name}: {len(done)} trials, {pruned} pruned{best_text}")
+        lines.append(
+            f"{study.study_name}: {state.complete + state.pruned} trials, "
+            f"{state.pruned} pruned{best_text}"
+        )
     if outcome.ensemble is not None:
         lines.append(outcome.ensemble.line())
     if outcome.verdict is not None:
