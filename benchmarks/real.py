@@ -17,6 +17,8 @@ over seeds, and the paired difference default minus recipe with a 95 % patient-b
 interval over all seeds together (the mean pAUC of each side's runs, resampled on the same
 patients).
 
+`--recipe-from DIR` reuses the recipe columns an earlier `--work DIR` saved on the same rows and
+split seeds (checked), for trying overlays without training the recipe again.
 `--work DIR` also saves each seed's out-of-fold columns, `DIR/{default,recipe}_seed{S}.parquet`
 (`isic_id, patient_id, target, fold`, one column per model, `ensemble`), and `DIR/run.json`
 (data, seeds, config, every score), for later analyses on the same rows and folds.
@@ -100,8 +102,11 @@ def run_seed(
     config: Config,
     split_seed: int,
     threads: int,
+    recipe_from: Path | None = None,
+    ids: pl.Series | None = None,
 ) -> SeedRun:
-    """One split seed: its folds, then the default and the recipe trained on them."""
+    """One split seed: its folds, then the default and the recipe trained on them (or the
+    recipe's columns read back from `recipe_from`, an earlier `--work` on the same folds)."""
     y = np.asarray(default_x.y)
     folds = patient_folds(patients, y, config.cv.folds, split_seed)
     seeded = config.replace(seed=split_seed, cv={"repeats": 1}, training={"threads": threads})
@@ -114,12 +119,15 @@ def run_seed(
     )
     default = {**result.oof, ENSEMBLE: ensemble.oof}
     middle = time.perf_counter()
-    # The recipe prints a line per fold; keep stdout for this benchmark's own lines.
-    with contextlib.redirect_stdout(sys.stderr):
-        soft_vote, by_model, _ = recipe.cross_validate(
-            recipe_x, y.astype(np.int32), folds, None, split_seed, threads
-        )
-    recipe_scores = {name: by_model[name] for name in RECIPE_MODELS} | {ENSEMBLE: soft_vote}
+    if recipe_from is not None:
+        recipe_scores = _saved_recipe(recipe_from, split_seed, ids, folds)
+    else:
+        # The recipe prints a line per fold; keep stdout for this benchmark's own lines.
+        with contextlib.redirect_stdout(sys.stderr):
+            soft_vote, by_model, _ = recipe.cross_validate(
+                recipe_x, y.astype(np.int32), folds, None, split_seed, threads
+            )
+        recipe_scores = {name: by_model[name] for name in RECIPE_MODELS} | {ENSEMBLE: soft_vote}
     end = time.perf_counter()
     return SeedRun(
         split_seed,
@@ -158,7 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     runs = []
     for split_seed in args.seeds:
-        run = run_seed(default_x, recipe_x, patients, config, split_seed, threads)
+        run = run_seed(
+            default_x, recipe_x, patients, config, split_seed, threads,
+            args.recipe_from, built.frame["isic_id"],
+        )  # fmt: skip
         runs.append(run)
         print(
             f"split seed {split_seed}: ensemble default "
@@ -205,6 +216,25 @@ def summarise(
             "diff": list(diff),
         }
     return summary
+
+
+def _saved_recipe(
+    folder: Path, split_seed: int, ids: pl.Series, folds: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The recipe's out-of-fold columns of one split seed from an earlier `--work` folder, in
+    `ids`' order; refused unless that run had the same rows and folds (the recipe does not
+    depend on the configuration being tried, so its columns can be reused)."""
+    path = folder / f"recipe_seed{split_seed}.parquet"
+    if not path.is_file():
+        raise UserError(f"{path}: no saved recipe columns for split seed {split_seed}")
+    saved = ids.to_frame().join(pl.read_parquet(path), on="isic_id", how="left")
+    if (
+        saved.height != ids.len()
+        or saved["fold"].null_count()
+        or not np.array_equal(saved["fold"].to_numpy(), folds)
+    ):
+        raise UserError(f"{path}: other rows or folds than split seed {split_seed} has here")
+    return {name: saved[name].to_numpy() for name in (*RECIPE_MODELS, ENSEMBLE)}
 
 
 def section_key(overlay: Path | None) -> str:
@@ -337,6 +367,10 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     parser.add_argument("--threads", type=int, default=0, help="threads (default: all cores)")
     parser.add_argument("--work", type=Path, help="folder for the out-of-fold columns")
+    parser.add_argument(
+        "--recipe-from", type=Path,
+        help="reuse the recipe's columns saved by an earlier --work on the same rows and seeds",
+    )  # fmt: skip
     parser.add_argument(
         "--no-write", action="store_true", help="print the table without recording it"
     )

@@ -13,6 +13,7 @@ import pytest
 
 from benchmarks import real
 from benchmarks.harness import write_section
+from features.errors import UserError
 from models.cv import patient_folds
 from models.evaluation import isic_pauc, paired_bootstrap_diff
 from pipelines._cli import run_cli
@@ -120,3 +121,16 @@ def test_both_sides_trained_on_the_same_patient_folds(small_run):
     expected = patient_folds(default["patient_id"], default["target"].to_numpy(), FOLDS, SEED)
     np.testing.assert_array_equal(default["fold"].to_numpy(), expected)
     assert default.group_by("patient_id").agg(pl.col("fold").n_unique())["fold"].max() == 1
+
+
+def test_saved_recipe_columns_are_reused_only_on_the_same_folds(small_run, tmp_path):
+    work, results = small_run
+    saved = pl.read_parquet(work / f"recipe_seed{SEED}.parquet")
+    shuffled = saved.sample(fraction=1.0, shuffle=True, seed=1)  # order must not matter
+    ids, folds = shuffled["isic_id"], shuffled["fold"].to_numpy()
+    columns = real._saved_recipe(work, SEED, ids, folds)
+    np.testing.assert_array_equal(columns["ensemble"], shuffled["ensemble"].to_numpy())
+    with pytest.raises(UserError, match="other rows or folds"):
+        real._saved_recipe(work, SEED, ids, (folds + 1) % FOLDS)
+    with pytest.raises(UserError, match="no saved recipe columns"):
+        real._saved_recipe(work, SEED + 1, ids, folds)
