@@ -28,6 +28,8 @@ import xgboost
 from features import schema
 from features.errors import UserError
 from features.io import read_dataset
+from models.artifacts.files import SUBMISSION
+from models.artifacts.submission import write_submission
 from models.cv import derive_seed, patient_folds, undersample_negatives
 from models.evaluation import isic_pauc
 from pipelines._cli import run_cli
@@ -261,9 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     oof_frame.write_parquet(args.out / "oof.parquet")
     if x_test is not None:
         submission = pl.DataFrame({"isic_id": data.test["isic_id"], "target": test_score})
-        if data.sample_ids is not None:
-            submission = data.sample_ids.to_frame("isic_id").join(submission, on="isic_id")
-        submission.write_csv(args.out / "submission.csv")
+        # in the sample submission's order when there is one, checked as every submission is
+        write_submission(args.out / SUBMISSION, submission, data.test["isic_id"], data.sample_ids)
     metrics = {
         "oof_pauc": isic_pauc(y, oof),
         "model_oof_pauc": {name: isic_pauc(y, scores) for name, scores in by_model.items()},

@@ -10,6 +10,7 @@ from pathlib import Path
 from features.io import check_sample_matches, read_sample_ids, read_test
 from features.score_files import read_score_file
 from models import artifacts
+from models.artifacts.submission import write_submission
 from pipelines._cli import run_cli
 
 
@@ -24,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     scores = None if args.image_scores is None else read_score_file(args.image_scores)
     predictions = run.predict(test, args.batch_rows, scores, args.allow_missing_scores)
     out = args.out or Path("submission.csv")
-    artifacts.write_csv(out, artifacts.submission_frame(predictions, order))
+    submission = artifacts.submission_frame(predictions, order)
+    write_submission(out, submission, test["isic_id"], order)
     if args.predictions is not None:
         artifacts.write_parquet(args.predictions, predictions)
     print(f"scored {predictions.height} lesions with {args.run}: {out}", file=sys.stdout)

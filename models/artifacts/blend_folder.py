@@ -29,11 +29,11 @@ from models.artifacts.files import (
     OOF,
     SUBMISSION,
     TEST_PREDICTIONS,
-    write_csv,
     write_json,
     write_parquet,
 )
 from models.artifacts.folder import partial_dir
+from models.artifacts.submission import write_submission
 from models.blend import (
     BEST,
     BLEND_COLUMN,
@@ -107,7 +107,9 @@ def make_blend(
     if components.complete_test:
         scored = _test_predictions(components, result)
         write_parquet(partial / TEST_PREDICTIONS, scored)
-        write_csv(partial / SUBMISSION, scored.select("isic_id", target="probability"))
+        # the test ids are the first run's, already in the sample submission's order if given
+        submission = scored.select("isic_id", target="probability")
+        write_submission(partial / SUBMISSION, submission, components.test_ids)
     else:
         log.info("not every component has test scores: no submission.csv")
     metrics = _metrics(components, result, columns, bootstrap_samples, seed)

@@ -31,6 +31,7 @@ from models.artifacts.files import (
 from models.artifacts.folder import TaskFolder, finish_run, partial_dir
 from models.artifacts.loader import load_run
 from models.artifacts.result import FinishedRun, RunResult
+from models.artifacts.submission import write_submission
 from models.blend import ENSEMBLE_COLUMN
 from models.cv import CVResult, split_seeds
 
@@ -58,7 +59,9 @@ def write_run(run_dir: Path, result: RunResult) -> FinishedRun:
             allow_missing=scores is not None and scores.allow_missing,
         )
         write_parquet(partial / TEST_PREDICTIONS, predictions)
-        write_csv(partial / SUBMISSION, submission_frame(predictions, result.sample_ids))
+        submission = submission_frame(predictions, result.sample_ids)
+        test_ids = result.test["isic_id"]
+        write_submission(partial / SUBMISSION, submission, test_ids, result.sample_ids)
     metrics = {**result.metrics, "seconds": round(time.perf_counter() - result.started, 2)}
     write_json(partial / METRICS, metrics)
     return FinishedRun(finish_run(run_dir), metrics)
