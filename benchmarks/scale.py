@@ -94,7 +94,8 @@ def _agreement(scored: list[Scored]) -> str:
 
 def _report(args, generated, trained, scored: list[Scored], load_start, load_end) -> str:
     memory = _memory_gib()
-    lines = harness.section_head("Scale: 4,000,000 train rows, 2,000,000 test rows", SECTION)
+    title = f"Scale: {args.rows:,} train rows, {args.test_rows:,} test rows"
+    lines = harness.section_head(title, SECTION)
     lines += [
         f"- data: synthetic, {args.rows:,} train and {args.test_rows:,} test rows (seed "
         f"{args.seed}); generating or reusing it took {generated:.0f} s; train_gbdt trains on "
@@ -107,7 +108,8 @@ def _report(args, generated, trained, scored: list[Scored], load_start, load_end
         _row("train_gbdt, default config", trained, memory),
     ]
     for s in scored:
-        label = f"predict, --batch-rows {s.batch_rows:,} ({s.batches:,} batches)"
+        batches = f"{s.batches:,} batch" + ("es" if s.batches > 1 else "")
+        label = f"predict, --batch-rows {s.batch_rows:,} ({batches})"
         lines.append(_row(label, s.measured, memory))
     peaks = [s.measured.peak_gib for s in scored]
     lines += [
