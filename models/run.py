@@ -13,7 +13,7 @@ import numpy as np
 from features.build import build_features, fit_spec
 from features.errors import UserError
 from features.io import Dataset
-from models import artifacts
+from models import artifacts, faults
 from models.artifacts import FinishedRun, RunResult
 from models.blend import ENSEMBLE_COLUMN, RunEnsemble, repeat_ensemble, run_ensemble
 from models.boosters import Matrix
@@ -82,6 +82,7 @@ def train(
         image_scores.train.columns if image_scores is not None else (),
     )
     built = build_features(train_frame, spec)
+    faults.reached("features")
     y = built.frame["target"].to_numpy().astype(np.int8)
     patients = built.frame["patient_id"].to_numpy()
     log.info(

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from features.errors import UserError
+from models.artifacts import folder_lock
 from models.artifacts.blend_folder import FinishedBlend, ScoreSpec, make_blend
 from models.blend import BEST, ENSEMBLE_COLUMN, METHODS
 from pipelines._cli import run_cli
@@ -16,17 +17,18 @@ from pipelines._cli import run_cli
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    finished = make_blend(
-        args.run,
-        [_score_spec(text) for text in args.scores],
-        args.out,
-        method=args.method,
-        run_columns=args.run_columns,
-        bootstrap_samples=args.bootstrap,
-        seed=args.seed,
-        predictions=args.predictions,
-        sample=args.sample,
-    )
+    with folder_lock(args.out, "blend"):
+        finished = make_blend(
+            args.run,
+            [_score_spec(text) for text in args.scores],
+            args.out,
+            method=args.method,
+            run_columns=args.run_columns,
+            bootstrap_samples=args.bootstrap,
+            seed=args.seed,
+            predictions=args.predictions,
+            sample=args.sample,
+        )
     print(summary_table(finished), file=sys.stdout)
     return 0
 

@@ -34,23 +34,25 @@ def main(argv: list[str] | None = None) -> int:
         overrides.setdefault("cv", {})["repeats"] = args.seeds
     if overrides:
         config = config.replace(**overrides)
-    dataset, inputs = dataset_and_inputs(args.data_dir, config)
-    image_scores = _image_scores(args)
-    if image_scores is not None:
-        inputs[artifacts.IMAGE_SCORES] = image_scores.describe()
     out = args.out or artifacts.default_run_dir()
-    result = train(
-        dataset,
-        config,
-        out,
-        inputs,
-        folds_file=args.folds_file,
-        eval_by=args.eval_by,
-        leave_one_out=args.leave_one_out,
-        resume_partial=args.resume,
-        cluster=args.cluster,
-        image_scores=image_scores,
-    )
+    # Before the data is read: a second command on the same --out stops at once.
+    with artifacts.folder_lock(out, "train_gbdt"):
+        dataset, inputs = dataset_and_inputs(args.data_dir, config)
+        image_scores = _image_scores(args)
+        if image_scores is not None:
+            inputs[artifacts.IMAGE_SCORES] = image_scores.describe()
+        result = train(
+            dataset,
+            config,
+            out,
+            inputs,
+            folds_file=args.folds_file,
+            eval_by=args.eval_by,
+            leave_one_out=args.leave_one_out,
+            resume_partial=args.resume,
+            cluster=args.cluster,
+            image_scores=image_scores,
+        )
     print(summary_table(result), file=sys.stdout)
     return 0
 

@@ -1,7 +1,9 @@
 """The run folder: built as `RUN_DIR.partial/` (each fit kept as it finishes, so a killed run
 can resume), written from one `RunResult` and renamed into place when complete, and loaded
-back to score new lesions offline. Every file is written under a temporary name and renamed;
-model files are the libraries' native formats, never pickle.
+back to score new lesions offline. One command at a time writes a folder (`lock.py`); a
+loaded folder is data, checked before it is trusted (`manifest.py`). Every file is written
+under a temporary name and renamed; model files are the libraries' native formats, never
+pickle.
 
     from models.artifacts import load_run
     load_run("runs/first").predict(frame)
@@ -33,6 +35,8 @@ from models.artifacts.folder import (
     partial_dir,
 )
 from models.artifacts.loader import LoadedModel, Run, load_run
+from models.artifacts.lock import LOCK_SUFFIX, folder_lock, lock_path
+from models.artifacts.manifest import FORMAT, READS
 from models.artifacts.result import FinishedRun, RunResult
 from models.artifacts.writer import submission_frame, write_run
 
@@ -40,13 +44,16 @@ __all__ = [
     "CONFIG",
     "ENSEMBLE",
     "FOLDS",
+    "FORMAT",
     "IMAGE_SCORES",
+    "LOCK_SUFFIX",
     "MANIFEST",
     "METRICS",
     "MODELS",
     "OOF",
     "OOF_REPEATS",
     "PARTIAL_SUFFIX",
+    "READS",
     "SUBMISSION",
     "TEST_PREDICTIONS",
     "FinishedRun",
@@ -56,7 +63,9 @@ __all__ = [
     "TaskFolder",
     "default_run_dir",
     "fingerprint",
+    "folder_lock",
     "load_run",
+    "lock_path",
     "open_partial",
     "package_versions",
     "partial_dir",

@@ -1,5 +1,7 @@
 """The run folder's file names and how each file is written: under a temporary name, then
-renamed, so nothing half-written is ever taken for a result."""
+renamed, so nothing half-written is ever taken for a result. The temporary name is this
+process's own, so two commands writing the same file (two `predict --out` at once) never
+write into each other's copy: the last rename wins, and either way the file is whole."""
 
 from __future__ import annotations
 
@@ -7,12 +9,15 @@ import json
 import math
 import os
 import platform
+import secrets
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
+
+from models import faults
 
 MANIFEST = "manifest.json"
 METRICS = "metrics.json"
@@ -57,11 +62,23 @@ def write_text(path: Path, text: str) -> None:
     _atomic(path, lambda tmp: tmp.write_text(text))
 
 
+def temporary_name(path: Path) -> Path:
+    """A hidden name beside `path` that no other process or call uses."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
 def _atomic(path: Path, write) -> None:
     path = Path(path)
-    temporary = path.with_name(".tmp-" + path.name)
-    write(temporary)
-    os.replace(temporary, path)
+    temporary = temporary_name(path)
+    try:
+        write(temporary)
+        faults.reached("write")
+        faults.reached(f"write:{path.name}")
+        os.replace(temporary, path)
+    finally:
+        # A failed write leaves no litter; after the rename there is nothing to remove.
+        temporary.unlink(missing_ok=True)
 
 
 def _plain(value: Any) -> Any:

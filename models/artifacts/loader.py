@@ -1,6 +1,7 @@
 """A finished run folder loaded back, ready to score new lesions offline. Loading reads JSON,
 Parquet and the libraries' own model files, each model checked against its recorded hash:
-nothing that can run code."""
+nothing that can run code (no pickle, no eval). The manifest's shape, format version and paths
+are checked first (`manifest.py`); an unfinished (`.partial`) folder is refused."""
 
 from __future__ import annotations
 
@@ -19,14 +20,18 @@ from features.errors import UserError
 from features.image_scores import attach
 from features.io import file_sha256
 from features.score_files import ScoreFile
+from models import faults
 from models.artifacts.files import (
     ENSEMBLE,
     MANIFEST,
+    METRICS,
     OOF,
     OOF_REPEATS,
     PACKAGES,
     package_versions,
 )
+from models.artifacts.folder import PARTIAL_SUFFIX
+from models.artifacts.manifest import check_ensemble, check_manifest, inside
 from models.artifacts.scoring import LoadedModel, fold_model_means
 from models.blend import ENSEMBLE_COLUMN, Calibrator, combine, rank_across_repeats
 from models.boosters import booster
@@ -78,6 +83,7 @@ class Run:
         if batch_rows is None:
             batch_rows = load_config().predict.batch_rows
         frame = self._with_image_scores(frame, image_scores, allow_missing)
+        faults.reached("predict")
         means = fold_model_means(
             frame, self.spec, self.feature_names, self.categorical, self.models, batch_rows
         )
@@ -118,25 +124,48 @@ class Run:
 
 
 def load_run(run_dir: Path) -> Run:
-    """Load a run folder written by `train_gbdt`; model files are checked against their hashes."""
+    """Load a run folder written by `train_gbdt`; model files are checked against their hashes.
+    A folder still being built, or left by a killed run, is refused: its name ends in
+    `.partial`, or it lacks `metrics.json` (the last file a run writes)."""
     run_dir = Path(run_dir)
-    manifest_path = run_dir / MANIFEST
+    if run_dir.name.endswith(PARTIAL_SUFFIX):
+        finished = run_dir.with_name(run_dir.name.removesuffix(PARTIAL_SUFFIX))
+        raise UserError(
+            f"{run_dir}: an unfinished run folder; expected a finished one (finish it with "
+            f"train_gbdt --resume --out {finished})"
+        )
+    if not (run_dir / MANIFEST).is_file():
+        raise UserError(f"{run_dir}: not a run folder (no {MANIFEST})")
+    if not (run_dir / METRICS).is_file():
+        raise UserError(
+            f"{run_dir}: an incomplete run folder (no {METRICS}, the file a run writes last)"
+        )
+    return load_unfinished(run_dir)
+
+
+def load_unfinished(run_dir: Path) -> Run:
+    """`load_run` without the check that the run finished: the run writer scores the test
+    lesions with the models of the folder it is still building."""
+    run_dir = Path(run_dir)
+    manifest_path = inside(run_dir, MANIFEST, MANIFEST)
     if not manifest_path.is_file():
         raise UserError(f"{run_dir}: not a run folder (no {MANIFEST})")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = _read_json(manifest_path)
+    check_manifest(manifest, manifest_path)
     _warn_on_version_change(run_dir, manifest.get("versions", {}))
     models = []
-    for entry in manifest["models"]:
-        path = run_dir / entry["file"]
+    for i, entry in enumerate(manifest["models"]):
+        path = inside(run_dir, entry["file"], f"models[{i}].file")
         if not path.is_file() or file_sha256(path) != entry["sha256"]:
             raise UserError(f"{path}: model file missing or changed since the run wrote it")
-        fitted = booster(entry["model"]).load(path)
-        models.append(LoadedModel(entry["model"], entry["repeat"], entry["fold"], fitted))
-    oof = pl.read_parquet(run_dir / OOF)
+        models.append(
+            LoadedModel(entry["model"], entry["repeat"], entry["fold"], _model(entry, path))
+        )
     names = manifest["config"]["models"]["names"]
+    oof = _read_parquet(inside(run_dir, OOF, OOF), names)
     by_repeat = None
     if (run_dir / OOF_REPEATS).is_file():
-        repeats = pl.read_parquet(run_dir / OOF_REPEATS)
+        repeats = _read_parquet(inside(run_dir, OOF_REPEATS, OOF_REPEATS), [])
         by_repeat = {
             name: np.vstack(
                 [repeats[c].to_numpy() for c in repeats.columns if c.rsplit("_r", 1)[0] == name]
@@ -145,7 +174,8 @@ def load_run(run_dir: Path) -> Run:
         }
     ensemble = None
     if (run_dir / ENSEMBLE).is_file():
-        ensemble = json.loads((run_dir / ENSEMBLE).read_text())
+        ensemble_path = inside(run_dir, ENSEMBLE, ENSEMBLE)
+        ensemble = check_ensemble(_read_json(ensemble_path), names, ensemble_path)
     return Run(
         path=run_dir,
         manifest=manifest,
@@ -157,6 +187,36 @@ def load_run(run_dir: Path) -> Run:
         references_by_repeat=by_repeat,
         ensemble=ensemble,
     )
+
+
+def _model(entry: dict[str, Any], path: Path) -> Any:
+    try:
+        return booster(entry["model"]).load(path)
+    except Exception as error:
+        # Each library raises its own type for a file it cannot read. The hash matched the
+        # manifest, so the file and the manifest were replaced together: the folder is bad.
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(
+            f"{path}: not a {entry['model']} model file the library can read ({first[:120]})"
+        ) from error
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: not valid JSON ({error})") from error
+
+
+def _read_parquet(path: Path, columns: list[str]) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise UserError(f"{path}: not a readable Parquet file ({type(error).__name__})") from error
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise UserError(f"{path}: score column '{missing[0]}' is missing")
+    return frame
 
 
 def _warn_on_version_change(run_dir: Path, recorded: dict[str, str]) -> None:

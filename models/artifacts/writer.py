@@ -29,7 +29,8 @@ from models.artifacts.files import (
     write_text,
 )
 from models.artifacts.folder import TaskFolder, finish_run, partial_dir
-from models.artifacts.loader import load_run
+from models.artifacts.loader import load_unfinished
+from models.artifacts.manifest import FORMAT, FORMAT_KEY
 from models.artifacts.result import FinishedRun, RunResult
 from models.artifacts.submission import write_submission
 from models.blend import ENSEMBLE_COLUMN
@@ -52,7 +53,7 @@ def write_run(run_dir: Path, result: RunResult) -> FinishedRun:
     if result.test is not None:
         batch_rows = result.config.predict.batch_rows
         scores = result.image_scores
-        predictions = load_run(partial).predict(
+        predictions = load_unfinished(partial).predict(
             result.test,
             batch_rows,
             image_scores=scores.test if scores is not None else None,
@@ -107,6 +108,7 @@ def _manifest(partial: Path, result: RunResult) -> dict:
     config = result.config
     store = TaskFolder(partial)
     return {
+        FORMAT_KEY: FORMAT,
         "versions": package_versions(),
         "config": config.to_dict(),
         "threads": config.training.n_threads,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models import faults
 from models.boosters import FitSettings, Fitted, Matrix, booster, model_bytes
 from models.config import Config
 from models.cv.folds import inner_split
@@ -90,6 +91,7 @@ def fit_task(
     )
     scores = fitted.predict(data.x.take(valid_rows))
     model = model_bytes(task.model, fitted)
+    faults.reached("fit_done")
     return TaskOutput(task, scores, fitted.rounds, model, fitted, rows=valid_rows)
 
 

@@ -14,17 +14,24 @@ import pytest
 from tests.conftest import REPO
 
 # Room -> the rooms it may import. `config` and `progress` are leaves every room above
-# `blend` may use; `run` is the chain and the run folder on top.
+# `blend` may use, and `faults` (the kill tests' hook) one that `cv`, `tuning` and `run` use;
+# `run` is the chain and the run folder on top.
 ALLOWED = {
     "features": set(),
     "evaluation": {"features"},
     "config": {"features"},
     "progress": set(),
+    "faults": set(),
     "boosters": {"features", "evaluation"},
     "blend": {"features", "evaluation"},
-    "cv": {"features", "evaluation", "boosters", "blend", "config", "progress"},
-    "tuning": {"features", "evaluation", "boosters", "blend", "cv", "config", "progress"},
-    "run": {"features", "evaluation", "boosters", "blend", "cv", "tuning", "config", "progress"},
+    "cv": {"features", "evaluation", "boosters", "blend", "config", "progress", "faults"},
+    "tuning": {
+        "features", "evaluation", "boosters", "blend", "cv", "config", "progress", "faults"
+    },
+    "run": {
+        "features", "evaluation", "boosters", "blend", "cv", "tuning", "config", "progress",
+        "faults",
+    },
     "reports": {
         "features", "evaluation", "boosters", "blend", "cv", "tuning", "config", "progress", "run"
     },
@@ -39,7 +46,7 @@ def room_of_module(module: str) -> str | None:
         return parts[0]
     if parts[0] != "models" or len(parts) == 1:
         return None
-    if parts[1] in ROOM_PACKAGES or parts[1] in ("config", "progress"):
+    if parts[1] in ROOM_PACKAGES or parts[1] in ("config", "progress", "faults"):
         return parts[1]
     return "run"  # models.run, models.artifacts
 
