@@ -50,6 +50,34 @@ def test_valid_submissions_are_accepted_in_the_required_order(case):
     assert checked["target"].to_list() == [target_of[i] for i in expected.to_list()]
 
 
+@given(valid_submissions(), st.sampled_from(["drop", "add", "duplicate", "target"]), st.data())
+def test_one_random_fault_in_a_valid_submission_is_refused(case, fault, data):
+    test_ids, sample_ids, frame, _ = case
+    row = data.draw(st.integers(0, frame.height - 1))
+    named = frame["isic_id"][row]
+    if fault == "drop":
+        frame = frame.filter(pl.int_range(pl.len()) != row)
+    elif fault == "add":
+        named = "ISIC_not_a_test_lesion"  # longer than any drawn id (8 characters at most)
+        frame = pl.concat([frame, pl.DataFrame({"isic_id": [named], "target": [0.5]})])
+    elif fault == "duplicate":
+        frame = pl.concat([frame, frame.slice(row, 1)])
+    else:
+        bad = data.draw(st.sampled_from([math.nan, math.inf, -math.inf, -1e-9, 1.0 + 1e-9]))
+        frame = frame.with_columns(
+            target=pl.when(pl.int_range(pl.len()) == row).then(bad).otherwise("target")
+        )
+    with pytest.raises(UserError) as raised:
+        validate_submission(frame, test_ids, sample_ids, "sub.csv")
+    expected = {
+        "drop": f"test lesion {named} has no row",
+        "add": f"isic_id {named} is not a test lesion",
+        "duplicate": f"isic_id {named} appears 2 times",
+        "target": f"(isic_id {named}): target is",
+    }[fault]
+    assert expected in str(raised.value)
+
+
 def test_an_integer_target_column_is_accepted():
     frame = pl.DataFrame({"isic_id": ["a", "b"], "target": [1, 0]})
     checked = validate_submission(frame, pl.Series(["b", "a"]))
@@ -140,6 +168,12 @@ def test_each_broken_contract_is_refused_with_one_line_naming_it(frame, message)
 def test_a_sample_that_is_not_the_test_files_ids_is_refused(sample, message):
     with pytest.raises(UserError, match=message):
         validate_submission(GOOD, TEST_IDS, pl.Series(sample), "submission.csv")
+
+
+def test_test_ids_with_a_duplicate_are_refused():
+    test_ids = pl.Series(["ISIC_1", "ISIC_2", "ISIC_3", "ISIC_1"])
+    with pytest.raises(UserError, match=r"isic_id ISIC_1 appears 2 times in the test file"):
+        validate_submission(GOOD, test_ids, None, "submission.csv")
 
 
 def test_a_writer_bug_is_a_bug_and_writes_nothing(tmp_path):
