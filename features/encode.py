@@ -4,9 +4,13 @@ training, stored in the run. A level never seen in training (the real test set's
 
 from __future__ import annotations
 
+import logging
+
 import polars as pl
 
 from features import schema
+
+log = logging.getLogger(__name__)
 
 
 def fit_levels(train: pl.DataFrame, columns: list[str]) -> dict[str, list[str]]:
@@ -29,3 +33,20 @@ def encode(columns: dict[str, list[str]]) -> list[pl.Expr]:
         .alias(name)
         for name, levels in columns.items()
     ]
+
+
+def warn_unseen(frame: pl.DataFrame, columns: dict[str, list[str]]) -> None:
+    """Log each level of `frame` that training never saw: such lesions are scored as if the
+    value were missing, which a user scoring a new hospital should know."""
+    for name, levels in columns.items():
+        if name not in frame.columns:
+            continue
+        values = frame[name].drop_nulls()
+        unseen = values.filter(~values.is_in(levels)).value_counts(sort=True)
+        for level, count in unseen.iter_rows():
+            log.warning(
+                "%s '%s' (%d lesions) was never seen in training: scored as a missing value",
+                name,
+                level,
+                count,
+            )

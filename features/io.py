@@ -6,6 +6,7 @@ and what was expected. Softer faults (extra columns, a column that repeats anoth
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -90,12 +91,31 @@ def read_test(path: Path) -> pl.DataFrame:
 
 
 def read_sample_ids(path: Path) -> pl.Series:
+    """The sample submission's ids, in its order."""
     path = Path(path)
     header = _header(path)
     if header[:1] != ["isic_id"]:
         raise UserError(f"{path}: expected columns isic_id,target, got {','.join(header)}")
-    frame = _scan(path).select(pl.col("isic_id").cast(pl.String)).collect()
+    try:
+        frame = _scan(path).select(pl.col("isic_id").cast(pl.String)).collect()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        if not _is_parquet(path) and (located := not_utf8(path, error)):
+            raise located from None
+        raise UserError(f"{path}: cannot read the file ({_first_line(error)})") from None
+    nulls = frame["isic_id"].is_null().arg_true()
+    if nulls.len():
+        raise UserError(f"{path}: column 'isic_id', data row {nulls[0] + 1}: value is missing")
     return frame["isic_id"]
+
+
+def require_both_classes(train: pl.DataFrame, path) -> None:
+    """Training and tuning learn to tell malignant from benign lesions: both must be there."""
+    present = train["target"].unique().to_list()
+    if len(present) < 2:
+        raise UserError(
+            f"{path}: column 'target': every row is {present[0]}; training needs benign (0) "
+            "and malignant (1) lesions"
+        )
 
 
 def check_sample_matches(test: pl.DataFrame, sample_ids: pl.Series, test_path, sample_path) -> None:
@@ -141,9 +161,67 @@ def _header(path: Path) -> list[str]:
     try:
         if _is_parquet(path):
             return list(pl.read_parquet_schema(path))
-        return pl.read_csv(path, n_rows=0, infer_schema=False).columns
+        header = pl.read_csv(path, n_rows=0, infer_schema=False).columns
     except (pl.exceptions.PolarsError, OSError) as error:
+        if located := not_utf8(path, error):
+            raise located from None
         raise UserError(f"{path}: cannot read the header ({_first_line(error)})") from None
+    check_last_line(path, len(header))
+    return header
+
+
+def check_last_line(path: Path, fields: int) -> None:
+    """A CSV that ends inside a line was cut short (an interrupted copy or download); Polars
+    would fill the missing fields with nulls and say nothing."""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, path.stat().st_size - (1 << 16)))
+        tail = handle.read()
+    if tail.endswith(b"\n") or b"\n" not in tail:
+        return  # a complete last line, or the header alone
+    last = tail.rsplit(b"\n", 1)[1].decode("utf-8", errors="replace")
+    found = len(next(csv.reader([last]), []))
+    rows = _count_lines(path) - 1
+    if found < fields:
+        raise UserError(
+            f"{path}: data row {rows} (the last line) has {found} of {fields} fields; "
+            "the file looks cut short"
+        )
+    log.warning(
+        "%s: data row %d (the last line) has no line break after it; if the file was cut "
+        "short, its last value may be too",
+        path,
+        rows,
+    )
+
+
+def not_utf8(path: Path, error: Exception) -> UserError | None:
+    """The error to raise when `error` came from bytes that are not UTF-8: it names the first
+    data row and column that hold them. None when that is not what went wrong."""
+    if "utf-8" not in str(error).lower() and not isinstance(error, UnicodeDecodeError):
+        return None
+    with open(path, "rb") as handle:
+        try:
+            header = next(csv.reader([handle.readline().decode("utf-8")]), [])
+        except UnicodeDecodeError:
+            return UserError(f"{path}: the header holds bytes that are not UTF-8 text")
+        for row, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                text = line.decode("utf-8", errors="replace")
+                cells = next(csv.reader([text]), [])
+                bad = next((i for i, cell in enumerate(cells) if "\ufffd" in cell), 0)
+                column = header[bad] if bad < len(header) else f"field {bad + 1}"
+                return UserError(
+                    f"{path}: column '{column}', data row {row}: bytes that are not UTF-8 "
+                    "text; expected a UTF-8 CSV"
+                )
+    return None
+
+
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) + 1
 
 
 def _scan(path: Path, dtypes: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
@@ -171,6 +249,8 @@ def _read_table(
     frame = None if _is_parquet(path) else _read_typed_csv(path, header, columns, dtypes)
     if frame is None:
         frame = _read_as_text(path, header, columns, dtypes)
+    frame = _non_finite_to_null(frame, path)
+    _warn_empty_columns(frame, path)
     _warn_repeated_columns(frame, path)
     return frame
 
@@ -194,12 +274,7 @@ def _read_typed_csv(
         fractional = raw.select((pl.col(integers) != pl.col(integers).round()).any()).row(0)
         if any(fractional):
             return None
-    frame = raw.select(
-        pl.when(pl.col(c).is_infinite()).then(None).otherwise(pl.col(c)).alias(c)
-        if dtypes[c].is_float()
-        else pl.col(c).cast(dtypes[c], strict=False)
-        for c in columns
-    )
+    frame = raw.select(pl.col(c).cast(dtypes[c], strict=False) for c in columns)
     if any(frame[c].null_count() != raw[c].null_count() for c in integers):
         return None  # out of the integer type's range
     return frame
@@ -213,6 +288,8 @@ def _read_as_text(
     try:
         raw = _scan(path, None if _is_parquet(path) else text).select(columns).collect()
     except (pl.exceptions.PolarsError, OSError) as error:
+        if not _is_parquet(path) and (located := not_utf8(path, error)):
+            raise located from None
         raise UserError(f"{path}: cannot read the file ({_first_line(error)})") from None
     if raw.height == 0:
         raise UserError(f"{path}: file has a header but no rows")
@@ -229,12 +306,33 @@ def _cast(name: str, source: pl.DataType, target: pl.DataType) -> pl.Expr:
             # "1.0" is a fine target value in a float-typed export.
             column = column.cast(pl.Float64, strict=False)
     expr = column.cast(target, strict=False)
-    if target.is_float():
-        expr = pl.when(expr.is_infinite()).then(None).otherwise(expr)
     if target.is_integer() and source == pl.String:
         as_float = pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
         expr = pl.when(as_float == as_float.round()).then(expr).otherwise(None)
     return expr.alias(name)
+
+
+def _non_finite_to_null(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """inf and NaN are no measurement: read as missing, as an empty field is, and counted."""
+    floats = [c for c in frame.columns if frame.schema[c].is_float()]
+    counts = frame.select((pl.col(floats).is_nan() | pl.col(floats).is_infinite()).sum()).row(0)
+    changed = [c for c, n in zip(floats, counts, strict=True) if n]
+    for column, n in zip(floats, counts, strict=True):
+        if n:
+            log.warning("%s: column '%s': %d inf or NaN values read as missing", path, column, n)
+    return frame.with_columns(
+        pl.when(pl.col(c).is_nan() | pl.col(c).is_infinite())
+        .then(None)
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in changed
+    )
+
+
+def _warn_empty_columns(frame: pl.DataFrame, path: Path) -> None:
+    empty = [c for c in frame.columns if frame[c].null_count() == frame.height]
+    if empty:
+        log.warning("%s: no value in any row of column %s", path, ", ".join(map(repr, empty)))
 
 
 def _check_parsed(raw: pl.DataFrame, frame: pl.DataFrame, path: Path) -> None:

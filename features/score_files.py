@@ -17,7 +17,7 @@ import polars as pl
 
 from features import schema
 from features.errors import UserError
-from features.io import NULL_VALUES, file_sha256
+from features.io import NULL_VALUES, check_last_line, file_sha256, not_utf8
 
 ID = "isic_id"
 # A column with one of these names is metadata, a label or a fold, never a score: taking
@@ -74,10 +74,14 @@ def _header(path: Path) -> list[str]:
         if _is_parquet(path):
             return list(pl.read_parquet_schema(path))
         # The csv module, not Polars: Polars renames a repeated name instead of showing it.
-        with open(path, newline="") as handle:
-            return next(csv.reader(handle), [])
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError, csv.Error) as error:
+        with open(path, "rb") as handle:
+            header = next(csv.reader([handle.readline().decode("utf-8")]), [])
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: the header holds bytes that are not UTF-8 text") from None
+    except (pl.exceptions.PolarsError, OSError, csv.Error) as error:
         raise UserError(f"{path}: cannot read the header ({_first_line(error)})") from None
+    check_last_line(path, len(header))
+    return header
 
 
 def _read_raw(path: Path) -> pl.DataFrame:
@@ -87,6 +91,8 @@ def _read_raw(path: Path) -> pl.DataFrame:
             return pl.read_parquet(path)
         return pl.read_csv(path, infer_schema=False, null_values=NULL_VALUES)
     except (pl.exceptions.PolarsError, OSError) as error:
+        if not _is_parquet(path) and (located := not_utf8(path, error)):
+            raise located from None
         raise UserError(f"{path}: cannot read the file ({_first_line(error)})") from None
 
 

@@ -3,6 +3,7 @@ stderr and exit code 2."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from collections.abc import Callable
@@ -10,6 +11,21 @@ from collections.abc import Callable
 from features.errors import UserError
 
 USER_ERROR_EXIT = 2
+# What the machine refuses when a command writes: no space, a file where a folder should be, a
+# read-only or forbidden place. The user fixes these; they are not bugs of the command.
+REFUSED_WRITES = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EFBIG,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENOTDIR,
+        errno.EEXIST,
+        errno.EISDIR,
+    }
+)
 
 
 def run_cli(main: Callable[[], int]) -> int:
@@ -18,6 +34,11 @@ def run_cli(main: Callable[[], int]) -> int:
         return main()
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
+        return USER_ERROR_EXIT
+    except OSError as error:
+        if error.errno not in REFUSED_WRITES or not error.filename:
+            raise
+        print(f"error: {error.filename}: {error.strerror}", file=sys.stderr)
         return USER_ERROR_EXIT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

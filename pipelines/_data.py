@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from features import synthetic
-from features.io import Dataset, read_dataset
+from features.io import Dataset, read_dataset, require_both_classes
 from models.config import Config
 
 
@@ -15,6 +15,7 @@ def dataset_and_inputs(data_dir: Path | None, config: Config) -> tuple[Dataset, 
     """The dataset, and its description: file paths and hashes, or the generator's settings."""
     if data_dir is not None:
         dataset = read_dataset(data_dir)
+        require_both_classes(dataset.train, dataset.files["train"])
         return dataset, {"files": dataset.files, "sha256": dataset.hashes}
     s = config.synthetic
     train_frame, test_frame = synthetic.generate(

@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     for frame, folder, column in ((a, args.a, column_a), (b, args.b, column_b)):
         if column not in frame.columns:
             raise UserError(f"{folder}/oof.parquet: no score column '{column}'")
+        if not frame.schema[column].is_numeric():
+            raise UserError(
+                f"{folder}/oof.parquet: column '{column}' holds {frame.schema[column]}; "
+                "expected numeric scores"
+            )
     b_on_a = aligned(a, b, f"{args.a}/oof.parquet", f"{args.b}/oof.parquet")
     comparison = compare_scores(
         a["target"].to_numpy(),

@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from features import schema
+from features.errors import UserError
 from features.synthetic import cohort, image, measurements, series, train_only
 
 EMBEDDED_TRAIN_ROWS = 120_000
@@ -142,14 +143,25 @@ def write_image_scores(scores: image.ImageScores, out_dir: Path) -> None:
 
 
 def _write_csvs(out_dir: Path, frames: dict[str, pl.DataFrame]) -> None:
-    """Each frame to a temporary name first, then renamed into place."""
+    """Every frame to a temporary name first, renamed into place once all are written: a
+    failure (a full disk) leaves none of them, and no folder that this call created."""
     out_dir = Path(out_dir)
+    created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, frame in frames.items():
-        final = out_dir / name
-        tmp = out_dir / f".{name}.{os.getpid()}.tmp"
-        try:
-            frame.write_csv(tmp, null_value="")
+    staged: dict[Path, Path] = {}
+    try:
+        for name, frame in frames.items():
+            tmp = out_dir / f".{name}.{os.getpid()}.tmp"
+            staged[tmp] = out_dir / name
+            try:
+                frame.write_csv(tmp, null_value="")
+            except (OSError, pl.exceptions.ComputeError) as error:
+                reason = str(error).strip().splitlines()[0]
+                raise UserError(f"{out_dir / name}: cannot write it ({reason})") from None
+        for tmp, final in staged.items():
             os.replace(tmp, final)
-        finally:
+    finally:
+        for tmp in staged:
             tmp.unlink(missing_ok=True)
+        if created and not any(out_dir.iterdir()):
+            out_dir.rmdir()

@@ -22,7 +22,11 @@ def read_oof(folder: Path) -> pl.DataFrame:
     path = Path(folder) / OOF
     if not path.is_file():
         raise UserError(f"{folder}: not a run or blend folder (no {OOF})")
-    return pl.read_parquet(path)
+    try:
+        return pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"{path}: cannot read it as Parquet ({reason})") from None
 
 
 def read_run_scores(

@@ -5,10 +5,12 @@ write into each other's copy: the last rename wins, and either way the file is w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import platform
+import re
 import secrets
 from importlib import metadata
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from features.errors import UserError
 from models import faults
 
 MANIFEST = "manifest.json"
@@ -72,13 +75,24 @@ def _atomic(path: Path, write) -> None:
     path = Path(path)
     temporary = temporary_name(path)
     try:
-        write(temporary)
+        try:
+            write(temporary)
+        except (OSError, pl.exceptions.PolarsError) as error:
+            # The machine refused (a full disk, a file where a folder should be): the user's
+            # to fix. Polars reports those with the OS's words before "(os error N)".
+            said = re.search(r"([^:]*) \(os error \d+\)", str(error))
+            if not isinstance(error, OSError) and said is None:
+                raise
+            reason = getattr(error, "strerror", None) or (said and said[1].strip()) or error
+            raise UserError(f"{path}: cannot write it ({reason})") from None
         faults.reached("write")
         faults.reached(f"write:{path.name}")
         os.replace(temporary, path)
     finally:
-        # A failed write leaves no litter; after the rename there is nothing to remove.
-        temporary.unlink(missing_ok=True)
+        # A failed write leaves no litter; after the rename there is nothing to remove, and
+        # where the folder itself could not be used there was nothing made.
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def _plain(value: Any) -> Any:

@@ -1,0 +1,591 @@
+# The expected lines stay whole, one per line, so that they read as the commands print them.
+# ruff: noqa: E501
+"""The robustness table as data: every command with every fault the issue names, and what the
+command must do about it. `test_robustness.py` runs each case; `render.py` turns this table into
+docs/robustness.md.
+
+A case's `message` is, for an error, the one line the command prints on stderr with the case's
+folders written DATA (the data files), RUN (the shared trained run) and DIR (the case's folder);
+`...` stands for text that a library writes (its wording is not ours). For a clean exit it is
+the warning the command logs ('' when none is expected). `output` is the path the command would
+write: absent after an error, complete after a clean exit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from tests.robustness import faults as f
+from tests.robustness.faults import SAMPLE, TEST, TEST_SCORES, TRAIN, TRAIN_SCORES, Fault
+
+
+@dataclass(frozen=True)
+class Case:
+    command: str
+    fault: str
+    setup: Fault
+    argv: tuple[str, ...]
+    output: str
+    exit: int = 2
+    message: str = ""
+    # Full disk: run in a subprocess whose files may not grow past this many bytes.
+    file_size_limit: int | None = None
+    # An unfinished `.partial` folder an error leaves on purpose (`train_gbdt --resume`).
+    leaves: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.command}: {self.fault}"
+
+
+TRAIN_ARGS = ("--data-dir", "{data}", "--out", "{dir}/run", "--config", "{dir}/fast.toml")
+PREDICT_ARGS = (
+    "--run",
+    "{run}",
+    "--test",
+    "{data}/" + TEST,
+    "--sample",
+    "{data}/" + SAMPLE,
+    "--out",
+    "{dir}/submission.csv",
+)
+TUNE_ARGS = (
+    "--model",
+    "lgbm",
+    "--data-dir",
+    "{data}",
+    "--config",
+    "{dir}/fast.toml",
+    "--n-trials",
+    "1",
+    "--out",
+    "{dir}/best.toml",
+)
+BLEND_ARGS = (
+    "--run",
+    "{run}",
+    "--scores",
+    f"image={{data}}/{TRAIN_SCORES},{{data}}/{TEST_SCORES}",
+    "--bootstrap",
+    "20",
+    "--out",
+    "{dir}/blend",
+)
+REPORT_ARGS = ("--data-dir", "{data}", "--out", "{dir}/report.html")
+SYNTHETIC_ARGS = ("--rows", "300", "--test-rows", "30", "--out", "{dir}/synthetic")
+
+
+def _metadata_faults(name: str) -> list[tuple[str, Fault]]:
+    """What can be wrong with a metadata file (train or test), in the issue's order."""
+    return [
+        ("missing file", f.remove(name)),
+        ("empty file", f.empty(name)),
+        ("header only", f.header_only(name)),
+        ("a missing required column", f.drop_column(name, "age_approx")),
+        ("a wrongly typed value", f.set_cell(name, "age_approx", 7, "forty")),
+        ("a duplicate isic_id", f.copy_cell(name, "isic_id", 2, 9)),
+        ("a null isic_id", f.set_cell(name, "isic_id", 4, None)),
+        ("a null patient_id", f.set_cell(name, "patient_id", 5, None)),
+        ("non-UTF-8 bytes", f.raw_bytes_in_row(name, 6, b"\xff\xfe")),
+        ("a CSV cut mid-line", f.cut_mid_line(name)),
+        (
+            "a Parquet twin with the wrong schema",
+            f.as_parquet(name, lambda frame: frame.with_columns(pl.lit("old").alias("age_approx"))),
+        ),
+    ]
+
+
+def _valid_faults(name: str) -> list[tuple[str, Fault, str]]:
+    """Odd but valid metadata: scored, with the warning logged."""
+    return [
+        (
+            "inf and NaN in a measurement",
+            f.all_of(
+                f.set_cell(name, "tbp_lv_A", 3, "inf"),
+                f.set_cell(name, "tbp_lv_A", 4, "NaN"),
+                f.set_cell(name, "tbp_lv_B", 5, "-inf"),
+            ),
+            f"DATA/{name}: column 'tbp_lv_A': 2 inf or NaN values read as missing",
+        ),
+        ("a one-lesion patient", f.set_cell(name, "patient_id", 1, "IP_ALONE"), ""),
+        (
+            "a column that is entirely null",
+            f.set_column(name, "tbp_lv_nevi_confidence", None),
+            f"DATA/{name}: no value in any row of column 'tbp_lv_nevi_confidence'",
+        ),
+    ]
+
+
+TRAIN_ONLY_IN_TEST = (
+    "a test file with train-only columns",
+    f.edit(
+        TEST,
+        lambda frame: frame.with_columns(
+            pl.lit("0").alias("target"), pl.lit("IL_1").alias("lesion_id")
+        ),
+    ),
+    f"DATA/{TEST}: dropping train-only columns from the test file: target, lesion_id",
+)
+UNSEEN_HOSPITAL = (
+    "a hospital never seen in train",
+    f.set_column(TEST, "attribution", "Hospital Nowhere"),
+    "attribution 'Hospital Nowhere' (60 lesions) was never seen in training: scored as a "
+    "missing value",
+)
+
+
+UNWRITABLE = "a file where the --out folder's parent should be"
+
+
+def _train_cases() -> list[Case]:
+    out = "{dir}/run"
+    cases = [
+        Case("train_gbdt", "train file: " + fault, setup, TRAIN_ARGS, out)
+        for fault, setup in _metadata_faults(TRAIN)
+    ]
+    cases += [
+        Case(
+            "train_gbdt",
+            "target outside {0, 1}",
+            f.set_cell(TRAIN, "target", 3, "2"),
+            TRAIN_ARGS,
+            out,
+        ),
+        Case(
+            "train_gbdt",
+            "train with one class only",
+            f.set_column(TRAIN, "target", "0"),
+            TRAIN_ARGS,
+            out,
+        ),
+        Case(
+            "train_gbdt",
+            "test ids that do not match the sample submission",
+            f.set_cell(SAMPLE, "isic_id", 3, "ISIC_9999999"),
+            TRAIN_ARGS,
+            out,
+        ),
+        Case(
+            "train_gbdt",
+            "a config with an unknown key",
+            f.write("fast.toml", f.FAST_TOML.replace("folds = 2", "fold = 2")),
+            TRAIN_ARGS,
+            out,
+        ),
+        Case(
+            "train_gbdt",
+            "a config with a wrong type",
+            f.write("fast.toml", 'seed = "forty-two"\n'),
+            TRAIN_ARGS,
+            out,
+        ),
+        Case(
+            "train_gbdt",
+            "a config that is not TOML",
+            f.write("fast.toml", "[training\nthreads = 1\n"),
+            TRAIN_ARGS,
+            out,
+        ),
+        Case(
+            "train_gbdt",
+            UNWRITABLE,
+            f.write("blocked", ""),
+            (*TRAIN_ARGS[:2], "--out", "{dir}/blocked/run", *TRAIN_ARGS[4:]),
+            "{dir}/blocked/run",
+        ),
+        Case(
+            "train_gbdt",
+            "a full disk",
+            f.nothing(),
+            TRAIN_ARGS,
+            out,
+            file_size_limit=30_000,
+            leaves="{dir}/run.partial",
+        ),
+        Case(
+            "train_gbdt",
+            "image scores with a duplicate id",
+            f.copy_cell(TRAIN_SCORES, "isic_id", 1, 2),
+            (
+                *TRAIN_ARGS,
+                "--image-scores-train",
+                "{data}/" + TRAIN_SCORES,
+                "--image-scores-test",
+                "{data}/" + TEST_SCORES,
+            ),
+            out,
+        ),
+        Case(
+            "train_gbdt",
+            "image scores with a missing id",
+            f.drop_rows(TRAIN_SCORES, [3]),
+            (
+                *TRAIN_ARGS,
+                "--image-scores-train",
+                "{data}/" + TRAIN_SCORES,
+                "--image-scores-test",
+                "{data}/" + TEST_SCORES,
+            ),
+            out,
+        ),
+    ]
+    valid = [
+        *(
+            ("train file: " + fault, setup, warning)
+            for fault, setup, warning in _valid_faults(TRAIN)
+        ),
+        *(("test file: " + fault, setup, warning) for fault, setup, warning in _valid_faults(TEST)),
+        TRAIN_ONLY_IN_TEST,
+        UNSEEN_HOSPITAL,
+    ]
+    cases += [
+        Case("train_gbdt", fault, setup, TRAIN_ARGS, out, exit=0, message=warning)
+        for fault, setup, warning in valid
+    ]
+    return cases
+
+
+def _predict_cases() -> list[Case]:
+    out = "{dir}/submission.csv"
+    parquet_args = tuple(a.replace(TEST, "test-metadata.parquet") for a in PREDICT_ARGS)
+    cases = [
+        Case(
+            "predict",
+            "test file: " + fault,
+            setup,
+            parquet_args if "Parquet" in fault else PREDICT_ARGS,
+            out,
+        )
+        for fault, setup in _metadata_faults(TEST)
+    ]
+    cases += [
+        Case(
+            "predict",
+            "test ids that do not match the sample submission",
+            f.drop_rows(SAMPLE, [2]),
+            PREDICT_ARGS,
+            out,
+        ),
+        Case(
+            "predict",
+            "a run folder that does not exist",
+            f.nothing(),
+            ("--run", "{dir}/no-run", *PREDICT_ARGS[2:]),
+            out,
+        ),
+        Case(
+            "predict",
+            UNWRITABLE,
+            f.write("blocked", ""),
+            (*PREDICT_ARGS[:-1], "{dir}/blocked/submission.csv"),
+            "{dir}/blocked/submission.csv",
+        ),
+        Case("predict", "a full disk", f.nothing(), PREDICT_ARGS, out, file_size_limit=1000),
+    ]
+    valid = [
+        *(("test file: " + fault, setup, warning) for fault, setup, warning in _valid_faults(TEST)),
+        TRAIN_ONLY_IN_TEST,
+        UNSEEN_HOSPITAL,
+    ]
+    cases += [
+        Case("predict", fault, setup, PREDICT_ARGS, out, exit=0, message=warning)
+        for fault, setup, warning in valid
+    ]
+    return cases
+
+
+def _tune_cases() -> list[Case]:
+    out = "{dir}/best.toml"
+    return [
+        Case("tune", "missing train file", f.remove(TRAIN), TUNE_ARGS, out),
+        Case("tune", "target outside {0, 1}", f.set_cell(TRAIN, "target", 3, "-1"), TUNE_ARGS, out),
+        Case(
+            "tune", "train with one class only", f.set_column(TRAIN, "target", "1"), TUNE_ARGS, out
+        ),
+        Case(
+            "tune",
+            "a config with an unknown key",
+            f.write("fast.toml", "[training]\nthread = 1\n"),
+            TUNE_ARGS,
+            out,
+        ),
+        Case(
+            "tune",
+            "a config with a wrong type",
+            f.write("fast.toml", "[cv]\nfolds = 2.5\n"),
+            TUNE_ARGS,
+            out,
+        ),
+        Case(
+            "tune",
+            UNWRITABLE,
+            f.write("blocked", ""),
+            (*TUNE_ARGS[:-1], "{dir}/blocked/best.toml"),
+            "{dir}/blocked/best.toml",
+        ),
+    ]
+
+
+def _blend_cases() -> list[Case]:
+    out = "{dir}/blend"
+    score_faults = [
+        ("missing file", f.remove(TRAIN_SCORES)),
+        ("empty file", f.empty(TRAIN_SCORES)),
+        ("header only", f.header_only(TRAIN_SCORES)),
+        ("missing ids", f.drop_rows(TRAIN_SCORES, [5])),
+        ("extra ids", f.append_row(TRAIN_SCORES, "ISIC_9999999")),
+        ("duplicate ids", f.copy_cell(TRAIN_SCORES, "isic_id", 1, 7)),
+        ("a test score file with missing ids", f.drop_rows(TEST_SCORES, [2])),
+        ("a wrongly typed score", f.set_cell(TRAIN_SCORES, "image", 8, "high")),
+        ("a null isic_id", f.set_cell(TRAIN_SCORES, "isic_id", 3, None)),
+        ("non-UTF-8 bytes", f.raw_bytes_in_row(TRAIN_SCORES, 4, b"\xff\xfe")),
+        ("a CSV cut mid-line", f.cut_mid_line(TRAIN_SCORES)),
+    ]
+    cases = [
+        Case("blend", "score file: " + fault, setup, BLEND_ARGS, out)
+        for fault, setup in score_faults
+    ]
+    parquet_args = tuple(a.replace(TRAIN_SCORES, "train-scores.parquet") for a in BLEND_ARGS)
+    cases += [
+        Case(
+            "blend",
+            "score file: Parquet with the wrong schema",
+            f.as_parquet(TRAIN_SCORES, lambda frame: frame),  # every column text
+            parquet_args,
+            out,
+        ),
+        Case(
+            "blend",
+            "a run folder that does not exist",
+            f.nothing(),
+            ("--run", "{dir}/no-run", *BLEND_ARGS[2:]),
+            out,
+        ),
+        Case(
+            "blend",
+            UNWRITABLE,
+            f.write("blocked", ""),
+            (*BLEND_ARGS[:-1], "{dir}/blocked/blend"),
+            "{dir}/blocked/blend",
+        ),
+        Case(
+            "blend",
+            "a full disk",
+            f.nothing(),
+            BLEND_ARGS,
+            out,
+            file_size_limit=2000,
+            leaves="{dir}/blend.partial",
+        ),
+        Case("blend", "nothing wrong", f.nothing(), BLEND_ARGS, out, exit=0),
+        Case(
+            "blend",
+            "score file: no line break after the last line",
+            f.no_final_line_break(TRAIN_SCORES),
+            BLEND_ARGS,
+            out,
+            exit=0,
+            message="DATA/train-scores.csv: data row 1500 (the last line) has no line break after it; if the file was cut short, its last value may be too",
+        ),
+    ]
+    return cases
+
+
+def _compare_cases() -> list[Case]:
+    def other(change) -> Fault:
+        return f.copy_run("other", change)
+
+    def rewrite_oof(change):
+        def apply(folder):
+            path = folder / "oof.parquet"
+            change(pl.read_parquet(path)).write_parquet(path)
+
+        return apply
+
+    def garbage(folder):
+        (folder / "oof.parquet").write_bytes(b"PAR1 not really parquet")
+
+    args = ("{run}", "{dir}/other", "--bootstrap", "20")
+    return [
+        Case(
+            "compare",
+            "a folder that does not exist",
+            f.nothing(),
+            args,
+            "",
+        ),
+        Case(
+            "compare",
+            "runs on different rows",
+            other(rewrite_oof(lambda frame: frame.slice(1))),
+            args,
+            "",
+        ),
+        Case(
+            "compare",
+            "oof.parquet without the score column",
+            other(rewrite_oof(lambda frame: frame.drop("ensemble"))),
+            args,
+            "",
+        ),
+        Case(
+            "compare",
+            "oof.parquet with a text score column",
+            other(
+                rewrite_oof(lambda frame: frame.with_columns(pl.col("ensemble").cast(pl.String)))
+            ),
+            args,
+            "",
+        ),
+        Case("compare", "oof.parquet that is not Parquet", other(garbage), args, ""),
+        Case("compare", "the same run twice", other(lambda folder: None), args, "", exit=0),
+    ]
+
+
+def _report_cases() -> list[Case]:
+    out = "{dir}/report.html"
+    return [
+        Case("feature_report", "missing train file", f.remove(TRAIN), REPORT_ARGS, out),
+        Case("feature_report", "header only", f.header_only(TRAIN), REPORT_ARGS, out),
+        Case(
+            "feature_report",
+            "a wrongly typed value",
+            f.set_cell(TRAIN, "tbp_lv_H", 3, "blue"),
+            REPORT_ARGS,
+            out,
+        ),
+        Case(
+            "feature_report",
+            "--out that is not .html",
+            f.nothing(),
+            (*REPORT_ARGS[:-1], "{dir}/report.pdf"),
+            "{dir}/report.pdf",
+        ),
+        Case(
+            "feature_report",
+            UNWRITABLE,
+            f.write("blocked", ""),
+            (*REPORT_ARGS[:-1], "{dir}/blocked/report.html"),
+            "{dir}/blocked/report.html",
+        ),
+    ]
+
+
+def _synthetic_cases() -> list[Case]:
+    out = "{dir}/synthetic"
+    return [
+        Case("make_synthetic", "--rows 0", f.nothing(), ("--rows", "0", "--out", out), out),
+        Case(
+            "make_synthetic",
+            UNWRITABLE,
+            f.write("blocked", ""),
+            ("--rows", "300", "--out", "{dir}/blocked/synthetic"),
+            "{dir}/blocked/synthetic",
+        ),
+        Case(
+            "make_synthetic",
+            "a full disk",
+            f.nothing(),
+            SYNTHETIC_ARGS,
+            out,
+            file_size_limit=20_000,
+        ),
+        Case("make_synthetic", "nothing wrong", f.nothing(), SYNTHETIC_ARGS, out, exit=0),
+    ]
+
+
+# The line each error case prints, as the suite finds it (folders as DATA, RUN, DIR).
+MESSAGES: dict[str, str] = {
+    "train_gbdt: a full disk": "error: DIR/run.partial/manifest.json: cannot write it (...)",
+    "predict: a full disk": "error: DIR/submission.csv: cannot write it (...)",
+    "blend: a full disk": "error: DIR/blend.partial/oof.parquet: cannot write it (...)",
+    "train_gbdt: train file: missing file": "error: DATA: no train-metadata.csv or train-metadata.parquet in the folder",
+    "train_gbdt: train file: empty file": "error: DATA/train-metadata.csv: file is empty",
+    "train_gbdt: train file: header only": "error: DATA/train-metadata.csv: file has a header but no rows",
+    "train_gbdt: train file: a missing required column": "error: DATA/train-metadata.csv: required column 'age_approx' is missing",
+    "train_gbdt: train file: a wrongly typed value": "error: DATA/train-metadata.csv: column 'age_approx', data row 7: cannot read 'forty' as a number",
+    "train_gbdt: train file: a duplicate isic_id": "error: DATA/train-metadata.csv: column 'isic_id': 'ISIC_8217074' appears more than once (data rows 2, 9)",
+    "train_gbdt: train file: a null isic_id": "error: DATA/train-metadata.csv: column 'isic_id', data row 4: value is missing",
+    "train_gbdt: train file: a null patient_id": "error: DATA/train-metadata.csv: column 'patient_id', data row 5: value is missing",
+    "train_gbdt: train file: non-UTF-8 bytes": "error: DATA/train-metadata.csv: column 'target', data row 6: bytes that are not UTF-8 text; expected a UTF-8 CSV",
+    "train_gbdt: train file: a CSV cut mid-line": "error: DATA/train-metadata.csv: data row 1500 (the last line) has 1 of 55 fields; the file looks cut short",
+    "train_gbdt: train file: a Parquet twin with the wrong schema": "error: DATA/train-metadata.parquet: column 'age_approx', data row 1: cannot read 'old' as a number",
+    "train_gbdt: target outside {0, 1}": "error: DATA/train-metadata.csv: column 'target', data row 3: expected 0 or 1, got 2",
+    "train_gbdt: train with one class only": "error: DATA/train-metadata.csv: column 'target': every row is 0; training needs benign (0) and malignant (1) lesions",
+    "train_gbdt: test ids that do not match the sample submission": "error: DATA/sample_submission.csv: isic_id set does not match DATA/test-metadata.csv: test id ISIC_0541192 is not in it",
+    "train_gbdt: a config with an unknown key": "error: DIR/fast.toml: unknown config key 'cv.fold'",
+    "train_gbdt: a config with a wrong type": "error: DIR/fast.toml: config key 'seed' must be int, got 'forty-two'",
+    "train_gbdt: a config that is not TOML": "error: DIR/fast.toml: not valid TOML (... (at line 1, column 10))",
+    "train_gbdt: a file where the --out folder's parent should be": "error: DIR/blocked/run: cannot create its folder (File exists)",
+    "train_gbdt: image scores with a duplicate id": "error: DATA/train-scores.csv: column 'isic_id': 'ISIC_6478759' appears more than once (data rows 1, 2)",
+    "train_gbdt: image scores with a missing id": "error: DATA/train-scores.csv: isic_id ISIC_3312388 is not in the file (1 of 1500 lesions without a score); expected a score for every lesion, or pass --allow-missing-scores to leave their image features null",
+    "predict: test file: missing file": "error: DATA/test-metadata.csv: file not found",
+    "predict: test file: empty file": "error: DATA/test-metadata.csv: file is empty",
+    "predict: test file: header only": "error: DATA/test-metadata.csv: file has a header but no rows",
+    "predict: test file: a missing required column": "error: DATA/test-metadata.csv: required column 'age_approx' is missing",
+    "predict: test file: a wrongly typed value": "error: DATA/test-metadata.csv: column 'age_approx', data row 7: cannot read 'forty' as a number",
+    "predict: test file: a duplicate isic_id": "error: DATA/test-metadata.csv: column 'isic_id': 'ISIC_8227119' appears more than once (data rows 2, 9)",
+    "predict: test file: a null isic_id": "error: DATA/test-metadata.csv: column 'isic_id', data row 4: value is missing",
+    "predict: test file: a null patient_id": "error: DATA/test-metadata.csv: column 'patient_id', data row 5: value is missing",
+    "predict: test file: non-UTF-8 bytes": "error: DATA/test-metadata.csv: column 'patient_id', data row 6: bytes that are not UTF-8 text; expected a UTF-8 CSV",
+    "predict: test file: a CSV cut mid-line": "error: DATA/test-metadata.csv: data row 60 (the last line) has 1 of 44 fields; the file looks cut short",
+    "predict: test file: a Parquet twin with the wrong schema": "error: DATA/test-metadata.parquet: column 'age_approx', data row 1: cannot read 'old' as a number",
+    "predict: test ids that do not match the sample submission": "error: DATA/sample_submission.csv: isic_id set does not match DATA/test-metadata.csv: test id ISIC_8227119 is not in it",
+    "predict: a run folder that does not exist": "error: DIR/no-run: not a run folder (no manifest.json)",
+    "predict: a file where the --out folder's parent should be": "error: DIR/blocked/submission.csv: cannot write it (Not a directory)",
+    "tune: missing train file": "error: DATA: no train-metadata.csv or train-metadata.parquet in the folder",
+    "tune: target outside {0, 1}": "error: DATA/train-metadata.csv: column 'target', data row 3: expected 0 or 1, got -1",
+    "tune: train with one class only": "error: DATA/train-metadata.csv: column 'target': every row is 1; training needs benign (0) and malignant (1) lesions",
+    "tune: a config with an unknown key": "error: DIR/fast.toml: unknown config key 'training.thread'",
+    "tune: a config with a wrong type": "error: DIR/fast.toml: config key 'cv.folds' must be int, got 2.5",
+    "tune: a file where the --out folder's parent should be": "error: --out DIR/blocked/best.toml: folder DIR/blocked does not exist",
+    "blend: score file: missing file": "error: DATA/train-scores.csv: file not found",
+    "blend: score file: empty file": "error: DATA/train-scores.csv: file is empty",
+    "blend: score file: header only": "error: DATA/train-scores.csv: file has a header but no rows",
+    "blend: score file: missing ids": "error: DATA/train-scores.csv: isic_id ISIC_0829861 of the run rows is missing (1 of 1500 missing)",
+    "blend: score file: extra ids": "error: DATA/train-scores.csv: isic_id ISIC_9999999 is not one of the run rows (1 extra rows)",
+    "blend: score file: duplicate ids": "error: DATA/train-scores.csv: column 'isic_id': 'ISIC_6478759' appears more than once (data rows 1, 7)",
+    "blend: score file: a test score file with missing ids": "error: DATA/test-scores.csv: isic_id ISIC_8227119 of the test lesions is missing (1 of 60 missing)",
+    "blend: score file: a wrongly typed score": "error: DATA/train-scores.csv: column 'image', data row 8: cannot read 'high' as a number",
+    "blend: score file: a null isic_id": "error: DATA/train-scores.csv: column 'isic_id', data row 3: value is missing",
+    "blend: score file: non-UTF-8 bytes": "error: DATA/train-scores.csv: column 'image', data row 4: bytes that are not UTF-8 text; expected a UTF-8 CSV",
+    "blend: score file: a CSV cut mid-line": "error: DATA/train-scores.csv: data row 1500 (the last line) has 1 of 2 fields; the file looks cut short",
+    "blend: score file: Parquet with the wrong schema": "error: DATA/train-scores.parquet: column 'image' holds String; expected numeric scores",
+    "blend: a run folder that does not exist": "error: DIR/no-run: not a run or blend folder (no oof.parquet)",
+    "blend: a file where the --out folder's parent should be": "error: DIR/blocked/blend: cannot create its folder (File exists)",
+    "compare: a folder that does not exist": "error: DIR/other: not a run or blend folder (no oof.parquet)",
+    "compare: runs on different rows": "error: DIR/other/oof.parquet: isic_id ISIC_6478759 of RUN/oof.parquet is missing there",
+    "compare: oof.parquet without the score column": "error: DIR/other/oof.parquet: no score column 'ensemble'",
+    "compare: oof.parquet with a text score column": "error: DIR/other/oof.parquet: column 'ensemble' holds String; expected numeric scores",
+    "compare: oof.parquet that is not Parquet": "error: DIR/other/oof.parquet: cannot read it as Parquet (...)",
+    "feature_report: missing train file": "error: DATA: no train-metadata.csv or train-metadata.parquet in the folder",
+    "feature_report: header only": "error: DATA/train-metadata.csv: file has a header but no rows",
+    "feature_report: a wrongly typed value": "error: DATA/train-metadata.csv: column 'tbp_lv_H', data row 3: cannot read 'blue' as a number",
+    "feature_report: --out that is not .html": "error: --out DIR/report.pdf: expected an .html file name (the summary goes beside it as .md)",
+    "feature_report: a file where the --out folder's parent should be": "error: DIR/blocked: File exists",
+    "make_synthetic: --rows 0": "error: --rows: expected a whole number >= 1, got 0",
+    "make_synthetic: a file where the --out folder's parent should be": "error: DIR/blocked/synthetic: Not a directory",
+    "make_synthetic: a full disk": "error: DIR/synthetic/train-metadata.csv: cannot write it (...)",
+}
+
+
+def _with_message(case: Case) -> Case:
+    if case.exit == 0 or case.message:
+        return case
+    return replace(case, message=MESSAGES.get(case.id, ""))
+
+
+CASES: list[Case] = [
+    _with_message(case)
+    for case in (
+        *_train_cases(),
+        *_predict_cases(),
+        *_tune_cases(),
+        *_blend_cases(),
+        *_compare_cases(),
+        *_report_cases(),
+        *_synthetic_cases(),
+    )
+]
