@@ -19,7 +19,6 @@ import time
 import tomllib
 
 import optuna
-import pytest
 from optuna.trial import TrialState
 
 from pipelines import blend, predict
@@ -107,21 +106,35 @@ def test_a_killed_training_run_leaves_nothing_complete_and_resumes_to_the_same_b
         assert checked.returncode == 0, checked.stdout
 
 
-@pytest.mark.parametrize("point", ["predict", "write:submission.csv"])
 def test_a_killed_predict_leaves_no_submission_and_reruns_to_the_same_bytes(
-    tiny_dir, tiny_run, tmp_path, point
+    tiny_dir, tiny_run, tmp_path
 ):
-    out = tmp_path / "submission.csv"
-    args = predict_args(tiny_dir, tiny_run, out, "--predictions", str(tmp_path / "p.parquet"))
-    code, err = finish(start("predict", args, point))
-    assert code == KILLED, err
-    assert visible(tmp_path) == set()
-    assert run_cli(lambda: predict.main(args)) == 0
-    assert visible(tmp_path) == {"submission.csv", "p.parquet"}
-    assert out.read_bytes() == (tiny_run / "submission.csv").read_bytes()
-    assert (tmp_path / "p.parquet").read_bytes() == (
-        tiny_run / "test_predictions.parquet"
-    ).read_bytes()
+    # Killed with the run loaded and nothing scored, and while the submission is written.
+    points = {"predict": tmp_path / "loaded", "write:submission.csv": tmp_path / "writing"}
+    killed = {}
+    for point, folder in points.items():
+        folder.mkdir()
+        killed[point] = start("predict", _predict(tiny_dir, tiny_run, folder), point)
+    for point, folder in points.items():
+        code, err = finish(killed[point])
+        assert code == KILLED, err
+        assert visible(folder) == set(), point
+        assert (
+            run_cli(lambda folder=folder: predict.main(_predict(tiny_dir, tiny_run, folder))) == 0
+        )
+        assert visible(folder) == {"submission.csv", "p.parquet"}
+        assert (folder / "submission.csv").read_bytes() == (
+            tiny_run / "submission.csv"
+        ).read_bytes()
+        assert (folder / "p.parquet").read_bytes() == (
+            tiny_run / "test_predictions.parquet"
+        ).read_bytes()
+
+
+def _predict(tiny_dir, run, folder) -> list[str]:
+    return predict_args(
+        tiny_dir, run, folder / "submission.csv", "--predictions", str(folder / "p.parquet")
+    )
 
 
 def test_a_killed_blend_leaves_no_folder_and_reruns_to_the_same_bytes(
