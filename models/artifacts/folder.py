@@ -33,6 +33,7 @@ import polars as pl
 from features.errors import UserError
 from features.io import file_sha256
 from models.artifacts.files import MODELS, write_bytes, write_json, write_parquet
+from models.artifacts.manifest import inside
 from models.boosters import booster
 from models.config import Config
 from models.cv import TaskOutput
@@ -140,13 +141,19 @@ class TaskFolder:
         marker = self._marker(task)
         if not marker.is_file():
             return None
-        entry = json.loads(marker.read_text())
-        model = self.partial / entry["file"]
+        try:
+            entry = json.loads(marker.read_bytes())
+            # A marker is data like a manifest: its model file must be inside the folder.
+            model = inside(self.partial, entry["file"], "file")
+            rounds = int(entry["rounds"])
+        except (ValueError, KeyError, TypeError, UserError):
+            log.warning("%s: damaged fit marker; fitting it again", marker)
+            return None
         scores = self._scores(task)
         if (
             {k: entry.get(k) for k in dataclasses.asdict(task)} != dataclasses.asdict(task)
             or not model.is_file()
-            or file_sha256(model) != entry["sha256"]
+            or file_sha256(model) != entry.get("sha256")
             or not scores.is_file()
         ):
             log.warning("%s: fit stored incompletely or for another task; fitting it again", marker)
@@ -155,7 +162,7 @@ class TaskFolder:
         return TaskOutput(
             task,
             frame["score"].to_numpy(),
-            int(entry["rounds"]),
+            rounds,
             model.read_bytes(),
             rows=frame["row"].to_numpy(),
         )
