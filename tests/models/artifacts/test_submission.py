@@ -170,6 +170,12 @@ def test_a_sample_that_is_not_the_test_files_ids_is_refused(sample, message):
         validate_submission(GOOD, TEST_IDS, pl.Series(sample), "submission.csv")
 
 
+def test_a_bad_target_is_named_by_its_row_in_the_frame_given_not_the_required_order():
+    frame = _with_target(1, 2.0).reverse()  # ISIC_2 is data row 3 of this frame
+    with pytest.raises(UserError, match=r"data row 3 \(isic_id ISIC_2\): target is 2.0"):
+        validate_submission(frame, TEST_IDS)
+
+
 def test_test_ids_with_a_duplicate_are_refused():
     test_ids = pl.Series(["ISIC_1", "ISIC_2", "ISIC_3", "ISIC_1"])
     with pytest.raises(UserError, match=r"isic_id ISIC_1 appears 2 times in the test file"):
