@@ -10,6 +10,7 @@ import polars as pl
 
 from features.errors import UserError
 from models.artifacts.files import FOLDS, OOF, SUBMISSION, TEST_PREDICTIONS
+from models.artifacts.folder import PARTIAL_SUFFIX
 from models.blend import BLEND_COLUMN, ENSEMBLE_COLUMN, RunScores
 from models.evaluation import KEY_COLUMNS
 
@@ -18,7 +19,9 @@ MODEL_COLUMNS = "models"
 
 
 def read_oof(folder: Path) -> pl.DataFrame:
-    """oof.parquet of a run or blend folder."""
+    """oof.parquet of a run or blend folder; not of one still being built or left by a kill."""
+    if Path(folder).name.endswith(PARTIAL_SUFFIX):
+        raise UserError(f"{folder}: an unfinished folder; expected a finished run or blend folder")
     path = Path(folder) / OOF
     if not path.is_file():
         raise UserError(f"{folder}: not a run or blend folder (no {OOF})")

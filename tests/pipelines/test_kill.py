@@ -21,7 +21,7 @@ import tomllib
 import optuna
 from optuna.trial import TrialState
 
-from pipelines import blend, predict
+from pipelines import blend, compare, predict
 from pipelines._cli import run_cli
 from tests.conftest import CHECK_RUN
 from tests.pipelines.conftest import (
@@ -76,9 +76,21 @@ def test_a_killed_training_run_leaves_nothing_complete_and_resumes_to_the_same_b
         assert f"train_gbdt --resume --out {out}" in lines[0]
         assert not (tmp_path / "no.csv").exists()
 
+    # Its oof.parquet complete, the partial folder is still no blend's or comparison's input.
+    partial = outs["write:metrics.json"].with_name("run.partial")
+    for command, args in [
+        (blend, blend_args(partial, tmp_path / "blend")),
+        (compare, [str(partial), str(tiny_run)]),
+    ]:
+        code, lines = in_process(capsys, command, args)
+        assert (
+            lines
+            == [f"error: {partial}: an unfinished folder; expected a finished run or blend folder"]
+            and code == 2
+        )
     # The most complete-looking state, renamed by hand, is still refused: no metrics.json.
     looks_done = tmp_path / "looks-done"
-    shutil.copytree(outs["write:metrics.json"].with_name("run.partial"), looks_done)
+    shutil.copytree(partial, looks_done)
     code, lines = in_process(capsys, predict, predict_args(tiny_dir, looks_done, tmp_path / "x"))
     assert code == 2 and lines == [
         f"error: {looks_done}: an incomplete run folder (no metrics.json, the file a run "
