@@ -165,7 +165,8 @@ def load_unfinished(run_dir: Path) -> Run:
     oof = _read_parquet(inside(run_dir, OOF, OOF), names)
     by_repeat = None
     if (run_dir / OOF_REPEATS).is_file():
-        repeats = _read_parquet(inside(run_dir, OOF_REPEATS, OOF_REPEATS), [])
+        path = inside(run_dir, OOF_REPEATS, OOF_REPEATS)
+        repeats = _read_parquet(path, [f"{name}_r0" for name in names])
         by_repeat = {
             name: np.vstack(
                 [repeats[c].to_numpy() for c in repeats.columns if c.rsplit("_r", 1)[0] == name]
@@ -213,9 +214,13 @@ def _read_parquet(path: Path, columns: list[str]) -> pl.DataFrame:
         frame = pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as error:
         raise UserError(f"{path}: not a readable Parquet file ({type(error).__name__})") from error
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise UserError(f"{path}: score column '{missing[0]}' is missing")
+    for column in columns:
+        if column not in frame.columns:
+            raise UserError(f"{path}: score column '{column}' is missing")
+        if not frame.schema[column].is_numeric():
+            raise UserError(
+                f"{path}: score column '{column}' expected numbers, got {frame.schema[column]}"
+            )
     return frame
 
 

@@ -52,7 +52,12 @@ def check_manifest(manifest: Any, path: Path) -> int:
     spec = _expect(manifest, "feature_spec", dict, path)
     for key in ("families", "categoricals"):
         _strings(_expect(spec, key, list, path, "feature_spec."), f"feature_spec.{key}", path)
-    _expect(spec, "levels", dict, path, "feature_spec.")
+    for column, levels in _expect(spec, "levels", dict, path, "feature_spec.").items():
+        if not isinstance(levels, list):
+            raise UserError(
+                f"{path}: key 'feature_spec.levels.{column}' expected a list, got {_kind(levels)}"
+            )
+        _strings(levels, f"feature_spec.levels.{column}", path)
     for key in ("population", "image"):
         if spec.get(key) is not None:
             _expect(spec, key, dict, path, "feature_spec.")

@@ -12,6 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from features.errors import UserError
@@ -120,12 +121,26 @@ def test_a_pickle_in_place_of_json_is_refused_without_acting(trained_run, tmp_pa
     assert not marker.exists()
 
 
-def test_scores_without_a_model_column_are_refused(trained_run, tmp_path):
-    import polars as pl
-
+@pytest.mark.parametrize(
+    ("name", "change", "expected"),
+    [
+        ("oof.parquet", lambda f: f.drop("xgb"), "score column 'xgb' is missing"),
+        (
+            "oof.parquet",
+            lambda f: f.with_columns(pl.col("cat").cast(pl.String)),
+            "score column 'cat' expected numbers, got String",
+        ),
+        (
+            "oof_repeats.parquet",
+            lambda f: f.select("isic_id"),
+            "score column 'lgbm_r0' is missing",
+        ),
+    ],
+)
+def test_scores_without_a_model_column_are_refused(trained_run, tmp_path, name, change, expected):
     run = copy_run(trained_run, tmp_path)
-    pl.read_parquet(run / "oof.parquet").drop("xgb").write_parquet(run / "oof.parquet")
-    assert refused(run) == f"{run / 'oof.parquet'}: score column 'xgb' is missing"
+    change(pl.read_parquet(run / name)).write_parquet(run / name)
+    assert refused(run) == f"{run / name}: {expected}"
 
 
 @pytest.mark.parametrize("path", LOADING_CODE)

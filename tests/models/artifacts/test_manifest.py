@@ -76,6 +76,14 @@ def _drop(key: str) -> Callable[[dict], None]:
         (_set("config.models.names", ["lgbm", "svm"]), "key 'config.models.names' expected"),
         (_set("config.models", "lgbm"), "key 'config.models' expected an object"),
         (_set("feature_spec.levels", []), "key 'feature_spec.levels' expected an object"),
+        (
+            _set("feature_spec.levels.sex", "female"),
+            "key 'feature_spec.levels.sex' expected a list",
+        ),
+        (
+            _set("feature_spec.levels.sex", [1]),
+            "key 'feature_spec.levels.sex[0]' expected a string",
+        ),
         (_set("format", "2"), "key 'format' expected a whole number >= 1, got '2'"),
         (_set("format", 0), "key 'format' expected a whole number >= 1, got 0"),
     ],
