@@ -23,6 +23,9 @@ TRAIN_FILE = "train-metadata"
 TEST_FILE = "test-metadata"
 SAMPLE_FILE = "sample_submission"
 NULL_VALUES = ["NA", ""]
+# What reading a damaged file raises: Polars' errors, the OS's, and a panic inside Polars (a
+# corrupt Parquet page can trip one of its assertions; it is not an Exception subclass).
+READ_ERRORS = (pl.exceptions.PolarsError, OSError, pl.exceptions.PanicException)
 
 
 @dataclass
@@ -95,10 +98,10 @@ def read_sample_ids(path: Path) -> pl.Series:
     path = Path(path)
     header = _header(path)
     if header[:1] != ["isic_id"]:
-        raise UserError(f"{path}: expected columns isic_id,target, got {','.join(header)}")
+        raise UserError(f"{path}: expected columns isic_id,target, got {','.join(header)!r}")
     try:
         frame = _scan(path).select(pl.col("isic_id").cast(pl.String)).collect()
-    except (pl.exceptions.PolarsError, OSError) as error:
+    except READ_ERRORS as error:
         if not _is_parquet(path) and (located := not_utf8(path, error)):
             raise located from None
         raise UserError(f"{path}: cannot read the file ({_first_line(error)})") from None
@@ -162,7 +165,7 @@ def _header(path: Path) -> list[str]:
         if _is_parquet(path):
             return list(pl.read_parquet_schema(path))
         header = pl.read_csv(path, n_rows=0, infer_schema=False).columns
-    except (pl.exceptions.PolarsError, OSError) as error:
+    except READ_ERRORS as error:
         if located := not_utf8(path, error):
             raise located from None
         raise UserError(f"{path}: cannot read the header ({_first_line(error)})") from None
@@ -265,7 +268,7 @@ def _read_typed_csv(
     types = {c: parsed.get(c, pl.String) for c in header}
     try:
         raw = _scan(path, types).select(columns).collect()
-    except (pl.exceptions.PolarsError, OSError):
+    except READ_ERRORS:
         return None
     if raw.height == 0:
         return None
@@ -287,7 +290,7 @@ def _read_as_text(
     text = {c: pl.String for c in header}
     try:
         raw = _scan(path, None if _is_parquet(path) else text).select(columns).collect()
-    except (pl.exceptions.PolarsError, OSError) as error:
+    except READ_ERRORS as error:
         if not _is_parquet(path) and (located := not_utf8(path, error)):
             raise located from None
         raise UserError(f"{path}: cannot read the file ({_first_line(error)})") from None

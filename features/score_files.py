@@ -17,7 +17,7 @@ import polars as pl
 
 from features import schema
 from features.errors import UserError
-from features.io import NULL_VALUES, check_last_line, file_sha256, not_utf8
+from features.io import NULL_VALUES, READ_ERRORS, check_last_line, file_sha256, not_utf8
 
 ID = "isic_id"
 # A column with one of these names is metadata, a label or a fold, never a score: taking
@@ -45,6 +45,8 @@ def read_score_file(path: Path) -> ScoreFile:
     if ID not in header:
         raise UserError(f"{path}: required column '{ID}' is missing")
     scores = [c for c in header if c != ID]
+    if "" in header:
+        raise UserError(f"{path}: column {header.index('') + 1} of the header has no name")
     if not scores:
         raise UserError(f"{path}: expected '{ID}' and at least one numeric score column")
     taken = [c for c in scores if c in _NOT_SCORES]
@@ -57,6 +59,8 @@ def read_score_file(path: Path) -> ScoreFile:
     if repeated or header.count(ID) > 1:
         raise UserError(f"{path}: column '{(repeated or [ID])[0]}' appears more than once")
     raw = _read_raw(path)
+    if raw.columns != header:  # quoting that the csv module and Polars read differently
+        raise UserError(f"{path}: cannot read the header {header!r} as plain column names")
     if raw.height == 0:
         raise UserError(f"{path}: file has a header but no rows")
     frame = pl.DataFrame([raw[ID].cast(pl.String), *(_as_number(raw, c, path) for c in scores)])
@@ -78,7 +82,7 @@ def _header(path: Path) -> list[str]:
             header = next(csv.reader([handle.readline().decode("utf-8")]), [])
     except UnicodeDecodeError:
         raise UserError(f"{path}: the header holds bytes that are not UTF-8 text") from None
-    except (pl.exceptions.PolarsError, OSError, csv.Error) as error:
+    except (*READ_ERRORS, csv.Error) as error:
         raise UserError(f"{path}: cannot read the header ({_first_line(error)})") from None
     check_last_line(path, len(header))
     return header
@@ -90,7 +94,7 @@ def _read_raw(path: Path) -> pl.DataFrame:
         if _is_parquet(path):
             return pl.read_parquet(path)
         return pl.read_csv(path, infer_schema=False, null_values=NULL_VALUES)
-    except (pl.exceptions.PolarsError, OSError) as error:
+    except READ_ERRORS as error:
         if not _is_parquet(path) and (located := not_utf8(path, error)):
             raise located from None
         raise UserError(f"{path}: cannot read the file ({_first_line(error)})") from None

@@ -140,6 +140,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise UserError(f"{path}: not valid TOML ({error})") from None
+    except UnicodeDecodeError as error:
+        raise UserError(
+            f"{path}: byte {error.start + 1} is not UTF-8 text; TOML files are UTF-8"
+        ) from None
 
 
 def merge_tables(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:

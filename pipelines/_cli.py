@@ -33,7 +33,8 @@ def run_cli(main: Callable[[], int]) -> int:
     try:
         return main()
     except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
+        # One line whatever the message quotes (a header with a line break in a field).
+        print(f"error: {str(error).strip()}".replace("\n", "\\n"), file=sys.stderr)
         return USER_ERROR_EXIT
     except OSError as error:
         if error.errno not in REFUSED_WRITES or not error.filename:
