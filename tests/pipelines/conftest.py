@@ -13,21 +13,19 @@ import pytest
 
 from features import synthetic
 from models import faults
-from tests.conftest import REPO
+from pipelines._cli import run_cli
+from tests.conftest import FAST_TOML, REPO
 
-TINY_TOML = """
-[training]
-fixed_rounds = { lgbm = 20, xgb = 20, cat = 20 }
-max_rounds = 30
-min_rounds = 5
-early_stopping_rounds = 10
-bootstrap_samples = 20
-threads = 1
+# The suite's fast config, on two libraries and two folds.
+TINY_TOML = (
+    FAST_TOML
+    + """
 [models]
 names = ["lgbm", "xgb"]
 [cv]
 folds = 2
 """
+)
 # The run files that must come out the same, byte for byte, however the run got there.
 RESULT_FILES = ("oof.parquet", "test_predictions.parquet", "submission.csv")
 
@@ -75,6 +73,12 @@ def tiny_blend(tmp_path_factory, tiny_run) -> Path:
     out = tmp_path_factory.mktemp("tiny_blend") / "blend"
     assert blend.main(blend_args(tiny_run, out)) == 0
     return out
+
+
+def in_process(capsys, command, args: list[str]) -> tuple[int, list[str]]:
+    """`command.main(args)` as the command line runs it: its exit code and stderr lines."""
+    code = run_cli(lambda: command.main(args))
+    return code, capsys.readouterr().err.strip().splitlines()
 
 
 def start(command: str, args: list[str], kill_at: str | None = None, **env: str):

@@ -28,6 +28,7 @@ from tests.pipelines.conftest import (
     RESULT_FILES,
     blend_args,
     finish,
+    in_process,
     predict_args,
     same_bytes,
     start,
@@ -39,11 +40,6 @@ KILLED = -signal.SIGKILL
 # the third finished but not yet kept; the submission's copy written, not renamed; every file
 # but metrics.json (the last) in place.
 TRAIN_POINTS = ["features", "fit_done:3", "write:submission.csv", "write:metrics.json"]
-
-
-def in_process(capsys, command, args: list[str]) -> tuple[int, list[str]]:
-    code = run_cli(lambda: command.main(args))
-    return code, capsys.readouterr().err.strip().splitlines()
 
 
 def visible(folder) -> set[str]:

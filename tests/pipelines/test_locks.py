@@ -16,20 +16,15 @@ from pathlib import Path
 from models.artifacts import folder_lock
 from models.faults import KILL_SIGNAL_ENV
 from pipelines import blend, train_gbdt
-from pipelines._cli import run_cli
 from tests.pipelines.conftest import (
     blend_args,
     finish,
+    in_process,
     predict_args,
     same_bytes,
     start,
     train_args,
 )
-
-
-def in_process(capsys, command, args: list[str]) -> tuple[int, list[str]]:
-    code = run_cli(lambda: command.main(args))
-    return code, capsys.readouterr().err.strip().splitlines()
 
 
 def wait_until_stopped(pid: int, timeout: float = 240) -> None:
