@@ -333,7 +333,13 @@ def _non_finite_to_null(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
 
 
 def _warn_empty_columns(frame: pl.DataFrame, path: Path) -> None:
-    empty = [c for c in frame.columns if frame[c].null_count() == frame.height]
+    """A feature column with no value at all is worth a line; an empty train-only column (the
+    real iddx_5 nearly always is) is not, as it never becomes a feature."""
+    empty = [
+        c
+        for c in frame.columns
+        if frame[c].null_count() == frame.height and c not in schema.TRAIN_ONLY_COLUMNS
+    ]
     if empty:
         log.warning("%s: no value in any row of column %s", path, ", ".join(map(repr, empty)))
 
