@@ -30,6 +30,9 @@ MAX_RETRIES = 3
 RETRIED_FROM = "failed_trial"
 STUDY_MODEL = "tbp_model"
 TABLE_RACE_ATTEMPTS = 4
+# What the loser of that race reads: a table made by the other worker (SQLite, PostgreSQL), or
+# the other worker's row in the schema-version table (SQLite's and PostgreSQL's wording).
+TABLE_RACE_SIGNS = ("already exists", "UNIQUE constraint failed", "duplicate key value")
 STUDY_DATA = "tbp_data"
 
 
@@ -56,7 +59,8 @@ def open_storage(url: str, heartbeat_seconds: int) -> optuna.storages.BaseStorag
             reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
             # Workers that start together on a new database race to create its tables: the
             # loser finds them made, and opens them on the next try.
-            if "already exists" in reason and attempt + 1 < TABLE_RACE_ATTEMPTS:
+            raced = any(sign in reason for sign in TABLE_RACE_SIGNS)
+            if raced and attempt + 1 < TABLE_RACE_ATTEMPTS:
                 time.sleep(0.5 * (attempt + 1))
                 continue
             raise UserError(
