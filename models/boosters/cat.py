@@ -9,6 +9,7 @@ own patience would have stopped, and the kept round is chosen on it as on the CP
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,11 @@ class CatModel:
     def predict_prepared(self, data: Pool) -> np.ndarray:
         trees = min(self.rounds, self.model.tree_count_)
         return self.model.predict(data, prediction_type="Probability", ntree_end=trees)[:, 1]
+
+    def to_bytes(self) -> bytes:
+        # CatBoost writes its model files only to disk: through a temporary folder.
+        with tempfile.TemporaryDirectory(prefix="tbp-model-") as folder:
+            return self.save(Path(folder) / "model.cbm").read_bytes()
 
     def save(self, path: Path) -> Path:
         model = self.model.copy()

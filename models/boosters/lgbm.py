@@ -56,8 +56,12 @@ class LgbmModel:
     def predict_prepared(self, data: np.ndarray) -> np.ndarray:
         return self.booster.predict(data, num_iteration=self.rounds)
 
+    def to_bytes(self) -> bytes:
+        # In memory: the same bytes as `save_model`, with no temporary file to fail on.
+        return self.booster.model_to_string(num_iteration=self.rounds).encode()
+
     def save(self, path: Path) -> Path:
-        self.booster.save_model(str(path), num_iteration=self.rounds)
+        path.write_bytes(self.to_bytes())
         return path
 
 

@@ -68,6 +68,10 @@ class Fitted(Protocol):
         same rows from one input."""
         ...
 
+    def to_bytes(self) -> bytes:
+        """The native model file (`Booster.suffix`) of the kept rounds, as bytes."""
+        ...
+
     def save(self, path: Path) -> Path: ...
 
 

@@ -27,10 +27,7 @@ def booster(name: str) -> Booster:
 
 def model_bytes(name: str, fitted: Fitted) -> bytes:
     """The model's native file (`Booster.suffix`), as bytes."""
-    with tempfile.TemporaryDirectory(prefix="tbp-model-") as folder:
-        path = Path(folder) / f"model{booster(name).suffix}"
-        fitted.save(path)
-        return path.read_bytes()
+    return fitted.to_bytes()
 
 
 def load_model_bytes(name: str, data: bytes, rounds: int) -> Fitted:

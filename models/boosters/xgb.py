@@ -55,8 +55,13 @@ class XgbModel:
         trees = min(self.rounds, self.booster.num_boosted_rounds())
         return self.booster.inplace_predict(data, iteration_range=(0, trees))
 
+    def to_bytes(self) -> bytes:
+        # In memory: the same bytes as `save_model` to a .ubj file, with no temporary file.
+        kept = self.booster[: min(self.rounds, self.booster.num_boosted_rounds())]
+        return bytes(kept.save_raw(raw_format="ubj"))
+
     def save(self, path: Path) -> Path:
-        self.booster[: min(self.rounds, self.booster.num_boosted_rounds())].save_model(str(path))
+        path.write_bytes(self.to_bytes())
         return path
 
 
