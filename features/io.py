@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from features import schema
-from features.errors import UserError
+from features.errors import UserError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +102,7 @@ def read_sample_ids(path: Path) -> pl.Series:
     try:
         frame = _scan(path).select(pl.col("isic_id").cast(pl.String)).collect()
     except READ_ERRORS as error:
-        if not _is_parquet(path) and (located := not_utf8(path, error)):
-            raise located from None
-        raise UserError(f"{path}: cannot read the file ({_first_line(error)})") from None
+        raise unreadable(path, error) from None
     nulls = frame["isic_id"].is_null().arg_true()
     if nulls.len():
         raise UserError(f"{path}: column 'isic_id', data row {nulls[0] + 1}: value is missing")
@@ -168,7 +166,7 @@ def _header(path: Path) -> list[str]:
     except READ_ERRORS as error:
         if located := not_utf8(path, error):
             raise located from None
-        raise UserError(f"{path}: cannot read the header ({_first_line(error)})") from None
+        raise UserError(f"{path}: cannot read the header ({first_line(error)})") from None
     check_last_line(path, len(header))
     return header
 
@@ -197,7 +195,15 @@ def check_last_line(path: Path, fields: int) -> None:
     )
 
 
-def not_utf8(path: Path, error: Exception) -> UserError | None:
+def unreadable(path: Path, error: BaseException) -> UserError:
+    """The one line for a data file that reading `error` stopped: where its bytes that are not
+    UTF-8 are, when that is what went wrong, else the library's first line."""
+    if not _is_parquet(path) and (located := not_utf8(path, error)):
+        return located
+    return UserError(f"{path}: cannot read the file ({first_line(error)})")
+
+
+def not_utf8(path: Path, error: BaseException) -> UserError | None:
     """The error to raise when `error` came from bytes that are not UTF-8: it names the first
     data row and column that hold them. None when that is not what went wrong."""
     if "utf-8" not in str(error).lower() and not isinstance(error, UnicodeDecodeError):
@@ -291,9 +297,7 @@ def _read_as_text(
     try:
         raw = _scan(path, None if _is_parquet(path) else text).select(columns).collect()
     except READ_ERRORS as error:
-        if not _is_parquet(path) and (located := not_utf8(path, error)):
-            raise located from None
-        raise UserError(f"{path}: cannot read the file ({_first_line(error)})") from None
+        raise unreadable(path, error) from None
     if raw.height == 0:
         raise UserError(f"{path}: file has a header but no rows")
     frame = raw.select(_cast(c, raw.schema[c], dtypes[c]) for c in columns)
@@ -319,10 +323,9 @@ def _non_finite_to_null(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
     """inf and NaN are no measurement: read as missing, as an empty field is, and counted."""
     floats = [c for c in frame.columns if frame.schema[c].is_float()]
     counts = frame.select((pl.col(floats).is_nan() | pl.col(floats).is_infinite()).sum()).row(0)
-    changed = [c for c, n in zip(floats, counts, strict=True) if n]
-    for column, n in zip(floats, counts, strict=True):
-        if n:
-            log.warning("%s: column '%s': %d inf or NaN values read as missing", path, column, n)
+    changed = {c: n for c, n in zip(floats, counts, strict=True) if n}
+    for column, n in changed.items():
+        log.warning("%s: column '%s': %d inf or NaN values read as missing", path, column, n)
     return frame.with_columns(
         pl.when(pl.col(c).is_nan() | pl.col(c).is_infinite())
         .then(None)
@@ -398,7 +401,3 @@ def _warn_repeated_columns(frame: pl.DataFrame, path: Path) -> None:
                         second,
                         first,
                     )
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -16,8 +16,8 @@ from pathlib import Path
 import polars as pl
 
 from features import schema
-from features.errors import UserError
-from features.io import NULL_VALUES, READ_ERRORS, check_last_line, file_sha256, not_utf8
+from features.errors import UserError, first_line
+from features.io import NULL_VALUES, READ_ERRORS, check_last_line, file_sha256, unreadable
 
 ID = "isic_id"
 # A column with one of these names is metadata, a label or a fold, never a score: taking
@@ -83,7 +83,7 @@ def _header(path: Path) -> list[str]:
     except UnicodeDecodeError:
         raise UserError(f"{path}: the header holds bytes that are not UTF-8 text") from None
     except (*READ_ERRORS, csv.Error) as error:
-        raise UserError(f"{path}: cannot read the header ({_first_line(error)})") from None
+        raise UserError(f"{path}: cannot read the header ({first_line(error)})") from None
     check_last_line(path, len(header))
     return header
 
@@ -95,9 +95,7 @@ def _read_raw(path: Path) -> pl.DataFrame:
             return pl.read_parquet(path)
         return pl.read_csv(path, infer_schema=False, null_values=NULL_VALUES)
     except READ_ERRORS as error:
-        if not _is_parquet(path) and (located := not_utf8(path, error)):
-            raise located from None
-        raise UserError(f"{path}: cannot read the file ({_first_line(error)})") from None
+        raise unreadable(path, error) from None
 
 
 def _as_number(raw: pl.DataFrame, column: str, path: Path) -> pl.Series:
@@ -143,7 +141,3 @@ def _check_ids(frame: pl.DataFrame, path: Path) -> None:
 
 def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() == ".parquet"
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

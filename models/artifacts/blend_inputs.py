@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from features.errors import UserError
+from features.errors import UserError, first_line
 from models.artifacts.files import FOLDS, OOF, SUBMISSION, TEST_PREDICTIONS
 from models.artifacts.folder import PARTIAL_SUFFIX
 from models.blend import BLEND_COLUMN, ENSEMBLE_COLUMN, RunScores
@@ -28,8 +28,7 @@ def read_oof(folder: Path) -> pl.DataFrame:
     try:
         return pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserError(f"{path}: cannot read it as Parquet ({reason})") from None
+        raise UserError(f"{path}: cannot read it as Parquet ({first_line(error)})") from None
 
 
 def read_run_scores(

@@ -16,7 +16,7 @@ import polars as pl
 
 from features import schema
 from features.build import FeatureSpec
-from features.errors import UserError
+from features.errors import UserError, first_line
 from features.image_scores import attach
 from features.io import file_sha256
 from features.score_files import ScoreFile
@@ -196,9 +196,9 @@ def _model(entry: dict[str, Any], path: Path) -> Any:
     except Exception as error:
         # Each library raises its own type for a file it cannot read. The hash matched the
         # manifest, so the file and the manifest were replaced together: the folder is bad.
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(
-            f"{path}: not a {entry['model']} model file the library can read ({first[:120]})"
+            f"{path}: not a {entry['model']} model file the library can read "
+            f"({first_line(error)[:120]})"
         ) from error
 
 
