@@ -165,7 +165,6 @@ def build_features(frame: pl.DataFrame, spec: FeatureSpec) -> Built:
     stage_two = [f for f in numeric if f not in stage_one and f.name not in from_steps]
     keys = [c for c in (*KEY_COLUMNS, "target") if c in frame.columns]
     categorical = [*spec.categoricals, *(f.name for f in derived_categorical)]
-    encode.warn_unseen(frame, {name: spec.levels[name] for name in spec.categoricals})
     plan = (
         frame.lazy()
         .with_columns(

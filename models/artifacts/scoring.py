@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from features.build import FeatureSpec, build_features
+from features.encode import warn_unseen
 from models.boosters import Fitted, Matrix, booster
 from models.evaluation import patient_codes
 from models.progress import progress
@@ -52,6 +53,8 @@ def fold_model_means(
     names = list(dict.fromkeys(m.name for m in models))
     repeats = {n: sorted({m.repeat for m in models if m.name == n}) for n in names}
     out: dict[str, np.ndarray] = {}
+    # Once for the whole frame, not per batch: one line per unseen level, with its full count.
+    warn_unseen(frame, {name: spec.levels[name] for name in spec.categoricals})
     batches = patient_batches(frame["patient_id"], batch_rows)
     with progress(len(batches), "scoring") as bar:
         for rows in batches:
