@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from features import schema
-from features.errors import UserError
+from features.errors import UserError, first_line
 from features.synthetic import cohort, image, measurements, series, train_only
 
 EMBEDDED_TRAIN_ROWS = 120_000
@@ -156,8 +156,9 @@ def _write_csvs(out_dir: Path, frames: dict[str, pl.DataFrame]) -> None:
             try:
                 frame.write_csv(tmp, null_value="")
             except (OSError, pl.exceptions.ComputeError) as error:
-                reason = str(error).strip().splitlines()[0]
-                raise UserError(f"{out_dir / name}: cannot write it ({reason})") from None
+                raise UserError(
+                    f"{out_dir / name}: cannot write it ({first_line(error)})"
+                ) from None
         for tmp, final in staged.items():
             os.replace(tmp, final)
     finally:
