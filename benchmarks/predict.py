@@ -37,11 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_profile(Path(args.profile[0]), Path(args.profile[1]))))
         return 0
     work = args.work.resolve()
-    data, train_only, run = work / "data", work / "train_only", work / "run"
+    data, run = work / "data", work / "run"
     work.mkdir(parents=True, exist_ok=True)
     harness.ensure_data(data, args.rows, args.test_rows, args.seed)
     test = data / "test-metadata.csv"
-    _ensure_run(data, train_only, run, work)
+    _ensure_run(data, run, work)
     py = sys.executable
     now = harness.measure("predict_now", _predict_command(run, test, work / "now.csv"), work)
     before = None
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _ensure_run(data: Path, train_only: Path, run: Path, work: Path) -> None:
+def _ensure_run(data: Path, run: Path, work: Path) -> None:
     """A default run trained on the train file alone (scoring the big test file is what is
     measured, not part of training); reused while the data stamp is the same."""
     stamp = (data / "make_synthetic.json").read_text()
@@ -72,12 +72,7 @@ def _ensure_run(data: Path, train_only: Path, run: Path, work: Path) -> None:
     if (run / "manifest.json").is_file() and previous.is_file() and previous.read_text() == stamp:
         print(f"reusing {run}", flush=True)
         return
-    harness.remove(train_only)
-    harness.remove(run)
-    train_only.mkdir(parents=True)
-    (train_only / "train-metadata.csv").symlink_to(data / "train-metadata.csv")
-    command = [sys.executable, "-m", "pipelines.train_gbdt", "--data-dir", str(train_only)]
-    harness.measure("train_gbdt", [*command, "--out", str(run)], work)
+    harness.train_on_train_file(data, run, work)
     (work / "run.stamp").write_text(stamp)
 
 

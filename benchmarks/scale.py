@@ -87,14 +87,8 @@ def _ensure_run(data: Path, run: Path, work: Path, retrain: bool) -> Trained:
                 numbers["seconds"], numbers["max_rss_kib"] / 1024**2, numbers["cpu_seconds"]
             )
             return Trained(measured, previous["loads"], reused=True)
-    train_only = work / "train_only"
-    harness.remove(train_only)
-    harness.remove(run)
-    train_only.mkdir(parents=True)
-    (train_only / "train-metadata.csv").symlink_to(data / "train-metadata.csv")
     start = list(os.getloadavg())
-    command = [sys.executable, "-m", "pipelines.train_gbdt", "--data-dir", str(train_only)]
-    measured = harness.measure("train_gbdt", [*command, "--out", str(run)], work)
+    measured = harness.train_on_train_file(data, run, work)
     loads = [start, list(os.getloadavg())]
     stamp.write_text(json.dumps({"data": data_stamp, "loads": loads}) + "\n")
     return Trained(measured, loads, reused=False)
