@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from features import encode, image_scores, lesion, neighbours, patient, population, schema
+from features import encode, image_scores, lesion, neighbours, patient, population, schema, visit
 from features.errors import UserError
 from features.registry import CATEGORICAL, Feature, FrameStep
 
@@ -29,6 +29,7 @@ FAMILIES = (
     patient.OUTLIER_FAMILY,
     neighbours.FAMILY,
     patient.CONTEXT_FAMILY,
+    visit.FAMILY,
     population.FAMILY,
 )
 _EXPRESSION_FAMILIES = {
@@ -37,14 +38,13 @@ _EXPRESSION_FAMILIES = {
     patient.LOO_FAMILY: patient.loo_features,
     patient.OUTLIER_FAMILY: patient.outlier_features,
     patient.CONTEXT_FAMILY: patient.context_features,
+    visit.FAMILY: visit.visit_features,
 }
 _FRAME_FAMILIES = {
     neighbours.FAMILY: neighbours.neighbour_step,
     population.FAMILY: population.population_step,
 }
 KEY_COLUMNS = ("isic_id", "patient_id")
-# Constant within a patient, so a within-patient z-score of it is always null.
-_NOT_PATIENT_NORMALISED = ("age_approx",)
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def registry(
         features += lesion.LESION_FEATURES
     if patient.NORM_FAMILY in families:
         bases = [f.name for f in features if f.kind != CATEGORICAL]
-        features += patient.norm_features([b for b in bases if b not in _NOT_PATIENT_NORMALISED])
+        features += patient.norm_features(bases)
     if patient.COUNT_FAMILY in families:
         features += patient.count_features()
     for family in FAMILIES:
