@@ -28,7 +28,8 @@ def _f(name: str, expr: pl.Expr, doc: str) -> Feature:
 
 
 def visit_features() -> list[Feature]:
-    tile_count = pl.len().over(PATIENT, "tbp_tile_type")
+    tile = pl.col("tbp_tile_type")
+    tile_share = pl.len().over(PATIENT, "tbp_tile_type") / pl.len().over(PATIENT)
     return [
         _f(
             "age_below_patient_latest",
@@ -43,7 +44,7 @@ def visit_features() -> list[Feature]:
         ),
         _f(
             "tile_type_share",
-            pl.when(pl.col("tbp_tile_type").is_not_null()).then(tile_count / pl.len().over(PATIENT)),
+            pl.when(tile.is_not_null()).then(tile_share),
             "Share of the patient's lesions imaged with the lesion's tile type (3D: XP or "
             "3D: white); low for a lesion imaged unlike the patient's others.",
         ),

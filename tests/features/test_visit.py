@@ -74,7 +74,9 @@ def test_the_real_rows_show_what_the_docstring_says(real_train):
     minority = out.filter(pl.col("tile_type_share") < 0.5)
     assert (earlier.height, int(earlier["target"].sum())) == (55, 55)
     assert (minority.height, int(minority["target"].sum())) == (21, 19)
-    either = out.filter((pl.col("age_below_patient_latest") < 0) | (pl.col("tile_type_share") < 0.5))
+    either = out.filter(
+        (pl.col("age_below_patient_latest") < 0) | (pl.col("tile_type_share") < 0.5)
+    )
     assert int(either["target"].sum()) / int(out["target"].sum()) == pytest.approx(0.17, abs=0.005)
     # A patient whose ages differ gets an age z-score; one with a single age does not.
     z = out.group_by("patient_id").agg(
