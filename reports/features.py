@@ -31,7 +31,8 @@ def features_section(built: Built, features: list[Feature], seed: int) -> Sectio
     present = [f for f in features if f.name in built.frame.columns]
     y = built.frame["target"].to_numpy()
     scores = univariate_scores(built.frame, present, y)
-    ranked = sorted(scores, key=lambda s: -1.0 if s.pauc is None else -s.pauc)
+    # Strongest first; a feature without spread (no score) last, not first.
+    ranked = sorted(scores, key=lambda s: (s.pauc is None, -(s.pauc or 0.0)))
     section.facts = [
         ("features scored", str(len(scores))),
         ("a random ranking scores", "about 0.020 (ISIC) and 0.5 (AUC)"),

@@ -221,11 +221,16 @@ window.addEventListener("load", function () {
   var table = document.getElementById("feature-table");
   var rows = function () { return all(table.tBodies[0].rows); };
   var score = function (row) { return parseFloat(row.cells[2].getAttribute("data-sort")); };
+  // In either order, the features without a score (NaN: no spread) come last.
+  var ordered = function (inOrder) {
+    var s = rows().map(score), n = s.filter(function (v) { return !isNaN(v); }).length;
+    return s.slice(n).every(isNaN) && inOrder(s[0], s[n - 1]);
+  };
   var header = table.tHead.rows[0].cells[2];
   header.click();
-  var ascending = score(rows()[0]) <= score(rows()[rows().length - 1]);
+  var ascending = ordered(function (first, last) { return first <= last; });
   header.click();
-  var descending = score(rows()[0]) >= score(rows()[rows().length - 1]);
+  var descending = ordered(function (first, last) { return first >= last; });
   var search = document.querySelector("input.search");
   search.value = "patient_z";
   search.dispatchEvent(new Event("input"));

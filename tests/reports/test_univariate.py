@@ -87,3 +87,24 @@ def test_scores_direction_fill_and_levels():
     assert scores["site"].auc == pytest.approx(roc_auc_score(y, by_rate), abs=1e-12)
 
     assert scores["empty"].pauc is None and scores["empty"].missing == 1.0
+
+
+def test_the_feature_table_puts_a_feature_without_a_score_last():
+    from features.build import Built
+    from reports.features import features_section
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(400) < 0.1).astype(np.int64)
+    frame = pl.DataFrame(
+        {
+            "target": y,
+            "empty": pl.Series([None] * y.size, dtype=pl.Float32),
+            "weak": rng.normal(size=y.size).astype(np.float32),
+            "strong": (rng.normal(size=y.size) + 2 * y).astype(np.float32),
+        }
+    )
+    names = ["empty", "weak", "strong"]
+    section = features_section(Built(frame, names, []), [_feature(n) for n in names], seed=0)
+    # An all-missing column has no score: it used to sort above every scored feature.
+    assert [row["name"] for row in section.tables["features"]] == ["strong", "weak", "empty"]
+    assert dict(section.facts)["strongest alone"].startswith("strong (")
