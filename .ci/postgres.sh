@@ -9,6 +9,9 @@ if [ -n "${pg_bin}" ] && [ -x "${pg_bin}/initdb" ] && [ -z "${TBP_TEST_POSTGRES_
         && as_pg "${pg_bin}/pg_ctl -D ${pg_data} -o '-p 55432 -k /tmp -c listen_addresses=127.0.0.1' -l ${pg_data}/log -w start >/dev/null" \
         && as_pg "${pg_bin}/createdb -h 127.0.0.1 -p 55432 -U tbp tbp_test"; then
         export TBP_TEST_POSTGRES_URL="postgresql+psycopg2://tbp@127.0.0.1:55432/tbp_test"
+        # Stopped when the sourcing script exits: a server left on the port would make the next
+        # run's start fail and its PostgreSQL tests skip.
+        trap "as_pg '${pg_bin}/pg_ctl -D ${pg_data} -m fast stop >/dev/null'; rm -rf ${pg_data}" EXIT
         echo "PostgreSQL for the tests at ${TBP_TEST_POSTGRES_URL}"
     else
         echo "PostgreSQL could not be started; its tests will skip" >&2
