@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import UserError, first_line
+from features.io import READ_ERRORS
 from models.artifacts.files import FOLDS, OOF, SUBMISSION, TEST_PREDICTIONS
 from models.artifacts.folder import PARTIAL_SUFFIX
 from models.blend import BLEND_COLUMN, ENSEMBLE_COLUMN, RunScores
@@ -27,7 +28,7 @@ def read_oof(folder: Path) -> pl.DataFrame:
         raise UserError(f"{folder}: not a run or blend folder (no {OOF})")
     try:
         return pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as error:
+    except READ_ERRORS as error:
         raise UserError(f"{path}: cannot read it as Parquet ({first_line(error)})") from None
 
 

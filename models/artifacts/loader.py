@@ -18,7 +18,7 @@ from features import schema
 from features.build import FeatureSpec
 from features.errors import UserError, first_line
 from features.image_scores import attach
-from features.io import file_sha256
+from features.io import READ_ERRORS, file_sha256
 from features.score_files import ScoreFile
 from models import faults
 from models.artifacts.files import (
@@ -212,7 +212,7 @@ def _read_json(path: Path) -> Any:
 def _read_parquet(path: Path, columns: list[str]) -> pl.DataFrame:
     try:
         frame = pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as error:
+    except READ_ERRORS as error:
         raise UserError(f"{path}: not a readable Parquet file ({type(error).__name__})") from error
     for column in columns:
         if column not in frame.columns:

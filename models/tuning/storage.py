@@ -20,7 +20,7 @@ import optuna
 from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.storages.journal import JournalFileBackend
 
-from features.errors import UserError
+from features.errors import UserError, first_line
 
 JOURNAL_PREFIX = "journal:"
 # A killed worker's trial is retried at most this many times (a trial that kills every
@@ -56,7 +56,7 @@ def open_storage(url: str, heartbeat_seconds: int) -> optuna.storages.BaseStorag
                 ),
             )
         except Exception as error:  # sqlalchemy's errors, a missing driver, a malformed URL
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            reason = first_line(error)
             # Workers that start together on a new database race to create its tables: the
             # loser finds them made, and opens them on the next try.
             raced = any(sign in reason for sign in TABLE_RACE_SIGNS)
