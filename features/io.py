@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from features import schema
+from features.csv_rows import Rows, check_rows
 from features.errors import UserError, first_line
 
 log = logging.getLogger(__name__)
@@ -65,15 +66,15 @@ def read_dataset(data_dir: Path) -> Dataset:
 def read_train(path: Path) -> pl.DataFrame:
     """A train file: every test column plus `target`; other train-only columns when present."""
     required = (*schema.TEST_COLUMN_NAMES, "target")
-    frame = _read_table(Path(path), required, optional=schema.TRAIN_ONLY_COLUMNS)
-    _check_ids(frame, path)
+    frame, rows = _read_table(Path(path), required, optional=schema.TRAIN_ONLY_COLUMNS)
+    _check_ids(frame, path, rows)
     bad = frame.with_row_index("_row").filter(
         ~pl.col("target").is_in([0, 1]) | pl.col("target").is_null()
     )
     if bad.height:
         row = bad.row(0, named=True)
         raise UserError(
-            f"{path}: column 'target', data row {row['_row'] + 1}: "
+            f"{path}: column 'target', data row {rows.data_row(row['_row'])}: "
             f"expected 0 or 1, got {row['target']!r}"
         )
     return frame
@@ -88,8 +89,8 @@ def read_test(path: Path) -> pl.DataFrame:
         log.warning(
             "%s: dropping train-only columns from the test file: %s", path, ", ".join(leaked)
         )
-    frame = _read_table(path, schema.TEST_COLUMN_NAMES, optional=(), ignore=leaked)
-    _check_ids(frame, path)
+    frame, rows = _read_table(path, schema.TEST_COLUMN_NAMES, optional=(), ignore=leaked)
+    _check_ids(frame, path, rows)
     return frame
 
 
@@ -99,13 +100,17 @@ def read_sample_ids(path: Path) -> pl.Series:
     header = _header(path)
     if header[:1] != ["isic_id"]:
         raise UserError(f"{path}: expected columns isic_id,target, got {','.join(header)!r}")
+    rows = csv_rows(path, header)
     try:
         frame = _scan(path).select(pl.col("isic_id").cast(pl.String)).collect()
     except READ_ERRORS as error:
-        raise unreadable(path, error) from None
+        raise unreadable(path, error, rows) from None
+    frame = rows.without_blank(frame)
     nulls = frame["isic_id"].is_null().arg_true()
     if nulls.len():
-        raise UserError(f"{path}: column 'isic_id', data row {nulls[0] + 1}: value is missing")
+        raise UserError(
+            f"{path}: column 'isic_id', data row {rows.data_row(nulls[0])}: value is missing"
+        )
     return frame["isic_id"]
 
 
@@ -167,45 +172,27 @@ def _header(path: Path) -> list[str]:
         if located := not_utf8(path, error):
             raise located from None
         raise UserError(f"{path}: cannot read the header ({first_line(error)})") from None
-    check_last_line(path, len(header))
     return header
 
 
-def check_last_line(path: Path, fields: int) -> None:
-    """A CSV that ends inside a line was cut short (an interrupted copy or download); Polars
-    would fill the missing fields with nulls and say nothing."""
-    with open(path, "rb") as handle:
-        handle.seek(max(0, path.stat().st_size - (1 << 16)))
-        tail = handle.read()
-    if tail.endswith(b"\n") or b"\n" not in tail:
-        return  # a complete last line, or the header alone
-    last = tail.rsplit(b"\n", 1)[1].decode("utf-8", errors="replace")
-    found = len(next(csv.reader([last]), []))
-    rows = _count_lines(path) - 1
-    if found < fields:
-        raise UserError(
-            f"{path}: data row {rows} (the last line) has {found} of {fields} fields; "
-            "the file looks cut short"
-        )
-    log.warning(
-        "%s: data row %d (the last line) has no line break after it; if the file was cut "
-        "short, its last value may be too",
-        path,
-        rows,
-    )
+def csv_rows(path: Path, header: list[str]) -> Rows:
+    """Where a data file's rows are: a CSV's row layout, checked against its header (a short
+    or long row is a UserError); a Parquet file has no blank lines."""
+    return Rows.plain() if _is_parquet(path) else check_rows(path, len(header))
 
 
-def unreadable(path: Path, error: BaseException) -> UserError:
+def unreadable(path: Path, error: BaseException, rows: Rows | None = None) -> UserError:
     """The one line for a data file that reading `error` stopped: where its bytes that are not
     UTF-8 are, when that is what went wrong, else the library's first line."""
-    if not _is_parquet(path) and (located := not_utf8(path, error)):
+    if not _is_parquet(path) and (located := not_utf8(path, error, rows)):
         return located
     return UserError(f"{path}: cannot read the file ({first_line(error)})")
 
 
-def not_utf8(path: Path, error: BaseException) -> UserError | None:
+def not_utf8(path: Path, error: BaseException, rows: Rows | None = None) -> UserError | None:
     """The error to raise when `error` came from bytes that are not UTF-8: it names the first
-    data row and column that hold them. None when that is not what went wrong."""
+    data row and column that hold them (`rows` maps a line to its data row where a quoted cell
+    holds a line break). None when that is not what went wrong."""
     if "utf-8" not in str(error).lower() and not isinstance(error, UnicodeDecodeError):
         return None
     with open(path, "rb") as handle:
@@ -213,7 +200,7 @@ def not_utf8(path: Path, error: BaseException) -> UserError | None:
             header = next(csv.reader([handle.readline().decode("utf-8")]), [])
         except UnicodeDecodeError:
             return UserError(f"{path}: the header holds bytes that are not UTF-8 text")
-        for row, line in enumerate(handle, start=1):
+        for number, line in enumerate(handle, start=2):
             try:
                 line.decode("utf-8")
             except UnicodeDecodeError:
@@ -221,16 +208,12 @@ def not_utf8(path: Path, error: BaseException) -> UserError | None:
                 cells = next(csv.reader([text]), [])
                 bad = next((i for i, cell in enumerate(cells) if "\ufffd" in cell), 0)
                 column = header[bad] if bad < len(header) else f"field {bad + 1}"
+                row = (rows or Rows.plain()).row_of_line(number)
                 return UserError(
                     f"{path}: column '{column}', data row {row}: bytes that are not UTF-8 "
                     "text; expected a UTF-8 CSV"
                 )
     return None
-
-
-def _count_lines(path: Path) -> int:
-    with open(path, "rb") as handle:
-        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) + 1
 
 
 def _scan(path: Path, dtypes: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
@@ -243,11 +226,13 @@ def _scan(path: Path, dtypes: dict[str, pl.DataType] | None = None) -> pl.LazyFr
 
 def _read_table(
     path: Path, required: tuple[str, ...], optional: tuple[str, ...], ignore: list[str] = ()
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, Rows]:
+    """The frame and where its rows are in the file."""
     header = _header(path)
     missing = [c for c in required if c not in header]
     if missing:
         raise UserError(f"{path}: required column '{missing[0]}' is missing")
+    rows = csv_rows(path, header)
     known = set(required) | set(optional) | set(ignore)
     extra = [c for c in header if c not in known]
     if extra:
@@ -255,17 +240,17 @@ def _read_table(
     wanted = set(required) | set(optional)
     columns = [c for c in schema.TRAIN_COLUMN_NAMES if c in wanted and c in header]
     dtypes = schema.schema_for(columns)
-    frame = None if _is_parquet(path) else _read_typed_csv(path, header, columns, dtypes)
+    frame = None if _is_parquet(path) else _read_typed_csv(path, header, columns, dtypes, rows)
     if frame is None:
-        frame = _read_as_text(path, header, columns, dtypes)
+        frame = _read_as_text(path, header, columns, dtypes, rows)
     frame = _non_finite_to_null(frame, path)
     _warn_empty_columns(frame, path)
     _warn_repeated_columns(frame, path)
-    return frame
+    return frame, rows
 
 
 def _read_typed_csv(
-    path: Path, header: list[str], columns: list[str], dtypes: dict[str, pl.DataType]
+    path: Path, header: list[str], columns: list[str], dtypes: dict[str, pl.DataType], rows: Rows
 ) -> pl.DataFrame | None:
     """The fast path: parse with the schema's types; None when anything does not parse, so
     that the text path can name the bad value and its row."""
@@ -273,7 +258,7 @@ def _read_typed_csv(
     parsed = {c: pl.Float64 if dtypes[c].is_integer() else dtypes[c] for c in columns}
     types = {c: parsed.get(c, pl.String) for c in header}
     try:
-        raw = _scan(path, types).select(columns).collect()
+        raw = rows.without_blank(_scan(path, types).select(columns).collect())
     except READ_ERRORS:
         return None
     if raw.height == 0:
@@ -290,18 +275,19 @@ def _read_typed_csv(
 
 
 def _read_as_text(
-    path: Path, header: list[str], columns: list[str], dtypes: dict[str, pl.DataType]
+    path: Path, header: list[str], columns: list[str], dtypes: dict[str, pl.DataType], rows: Rows
 ) -> pl.DataFrame:
     # Every column is read as text and cast strictly, so a bad value can be named with its row.
     text = {c: pl.String for c in header}
     try:
         raw = _scan(path, None if _is_parquet(path) else text).select(columns).collect()
     except READ_ERRORS as error:
-        raise unreadable(path, error) from None
+        raise unreadable(path, error, rows) from None
+    raw = rows.without_blank(raw)
     if raw.height == 0:
         raise UserError(f"{path}: file has a header but no rows")
     frame = raw.select(_cast(c, raw.schema[c], dtypes[c]) for c in columns)
-    _check_parsed(raw, frame, path)
+    _check_parsed(raw, frame, path, rows)
     return frame
 
 
@@ -347,7 +333,7 @@ def _warn_empty_columns(frame: pl.DataFrame, path: Path) -> None:
         log.warning("%s: no value in any row of column %s", path, ", ".join(map(repr, empty)))
 
 
-def _check_parsed(raw: pl.DataFrame, frame: pl.DataFrame, path: Path) -> None:
+def _check_parsed(raw: pl.DataFrame, frame: pl.DataFrame, path: Path, rows: Rows) -> None:
     """A value present in the file that became null did not parse."""
     lost = [c for c in frame.columns if frame[c].null_count() > raw[c].null_count()]
     for name in lost:
@@ -358,7 +344,7 @@ def _check_parsed(raw: pl.DataFrame, frame: pl.DataFrame, path: Path) -> None:
                 continue
             expected = "a number" if frame.schema[name].is_numeric() else frame.schema[name]
             raise UserError(
-                f"{path}: column '{name}', data row {index + 1}: "
+                f"{path}: column '{name}', data row {rows.data_row(index)}: "
                 f"cannot read {str(value)!r} as {expected}"
             )
 
@@ -370,17 +356,19 @@ def _is_infinite(value) -> bool:
         return False
 
 
-def _check_ids(frame: pl.DataFrame, path: Path) -> None:
+def _check_ids(frame: pl.DataFrame, path: Path, rows: Rows) -> None:
     for column in ("isic_id", "patient_id"):
         nulls = frame[column].is_null().arg_true()
         if nulls.len():
-            raise UserError(f"{path}: column '{column}', data row {nulls[0] + 1}: value is missing")
+            raise UserError(
+                f"{path}: column '{column}', data row {rows.data_row(nulls[0])}: value is missing"
+            )
     duplicated = frame["isic_id"].is_duplicated().arg_true()
     if duplicated.len():
         value = frame["isic_id"][duplicated[0]]
-        rows = ", ".join(str(i + 1) for i in duplicated[:2])
+        numbers = ", ".join(str(rows.data_row(i)) for i in duplicated[:2])
         raise UserError(
-            f"{path}: column 'isic_id': {value!r} appears more than once (data rows {rows})"
+            f"{path}: column 'isic_id': {value!r} appears more than once (data rows {numbers})"
         )
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import polars as pl
 
 from features import schema
+from features.csv_rows import Rows
 from features.errors import UserError, first_line
-from features.io import NULL_VALUES, READ_ERRORS, check_last_line, file_sha256, unreadable
+from features.io import NULL_VALUES, READ_ERRORS, csv_rows, file_sha256, unreadable
 
 ID = "isic_id"
 # A column with one of these names is metadata, a label or a fold, never a score: taking
@@ -38,8 +39,12 @@ class ScoreFile:
         return [c for c in self.frame.columns if c != ID]
 
 
-def read_score_file(path: Path) -> ScoreFile:
-    """Read and validate a score file; its SHA-256 comes along for the run's input hashes."""
+def read_score_file(path: Path, columns: list[str] | None = None) -> ScoreFile:
+    """Read and validate a score file; its SHA-256 comes along for the run's input hashes.
+
+    `columns` reads only those score columns (each must be there) and ignores the rest; a
+    column named like a label (a submission's `target`) is then taken, since the caller asked
+    for it by name."""
     path = Path(path)
     header = _header(path)
     if ID not in header:
@@ -47,9 +52,14 @@ def read_score_file(path: Path) -> ScoreFile:
     scores = [c for c in header if c != ID]
     if "" in header:
         raise UserError(f"{path}: column {header.index('') + 1} of the header has no name")
+    if columns is not None:
+        absent = [c for c in columns if c not in scores]
+        if absent:
+            raise UserError(f"{path}: required column '{absent[0]}' is missing")
+        scores = list(columns)
     if not scores:
         raise UserError(f"{path}: expected '{ID}' and at least one numeric score column")
-    taken = [c for c in scores if c in _NOT_SCORES]
+    taken = [] if columns is not None else [c for c in scores if c in _NOT_SCORES]
     if taken:
         raise UserError(
             f"{path}: column '{taken[0]}' is a metadata, label or fold column, not a score; "
@@ -58,14 +68,16 @@ def read_score_file(path: Path) -> ScoreFile:
     repeated = [c for c in scores if header.count(c) > 1]
     if repeated or header.count(ID) > 1:
         raise UserError(f"{path}: column '{(repeated or [ID])[0]}' appears more than once")
-    raw = _read_raw(path)
+    rows = csv_rows(path, header)
+    raw = _read_raw(path, rows)
     if raw.columns != header:  # quoting that the csv module and Polars read differently
         raise UserError(f"{path}: cannot read the header {header!r} as plain column names")
     if raw.height == 0:
         raise UserError(f"{path}: file has a header but no rows")
-    frame = pl.DataFrame([raw[ID].cast(pl.String), *(_as_number(raw, c, path) for c in scores)])
-    _check_finite(frame, scores, path)
-    _check_ids(frame, path)
+    numbers = (_as_number(raw, c, path, rows) for c in scores)
+    frame = pl.DataFrame([raw[ID].cast(pl.String), *numbers])
+    _check_finite(frame, scores, path, rows)
+    _check_ids(frame, path, rows)
     return ScoreFile(path, frame, file_sha256(path))
 
 
@@ -84,21 +96,20 @@ def _header(path: Path) -> list[str]:
         raise UserError(f"{path}: the header holds bytes that are not UTF-8 text") from None
     except (*READ_ERRORS, csv.Error) as error:
         raise UserError(f"{path}: cannot read the header ({first_line(error)})") from None
-    check_last_line(path, len(header))
     return header
 
 
-def _read_raw(path: Path) -> pl.DataFrame:
+def _read_raw(path: Path, rows: Rows) -> pl.DataFrame:
     """Parquet as stored; CSV as text, so that a value that is not a number can be named."""
     try:
         if _is_parquet(path):
             return pl.read_parquet(path)
-        return pl.read_csv(path, infer_schema=False, null_values=NULL_VALUES)
+        return rows.without_blank(pl.read_csv(path, infer_schema=False, null_values=NULL_VALUES))
     except READ_ERRORS as error:
-        raise unreadable(path, error) from None
+        raise unreadable(path, error, rows) from None
 
 
-def _as_number(raw: pl.DataFrame, column: str, path: Path) -> pl.Series:
+def _as_number(raw: pl.DataFrame, column: str, path: Path, rows: Rows) -> pl.Series:
     values = raw[column]
     if values.dtype == pl.String and not _is_parquet(path):  # CSV: every column is read as text
         text = values.str.strip_chars()
@@ -107,7 +118,7 @@ def _as_number(raw: pl.DataFrame, column: str, path: Path) -> pl.Series:
         if failed.len():
             row = int(failed[0])
             raise UserError(
-                f"{path}: column '{column}', data row {row + 1}: "
+                f"{path}: column '{column}', data row {rows.data_row(row)}: "
                 f"cannot read {values[row]!r} as a number"
             )
         return parsed.fill_nan(None)
@@ -116,26 +127,28 @@ def _as_number(raw: pl.DataFrame, column: str, path: Path) -> pl.Series:
     raise UserError(f"{path}: column '{column}' holds {values.dtype}; expected numeric scores")
 
 
-def _check_finite(frame: pl.DataFrame, columns: list[str], path: Path) -> None:
+def _check_finite(frame: pl.DataFrame, columns: list[str], path: Path, rows: Rows) -> None:
     for column in columns:
         infinite = frame[column].is_infinite().arg_true()
         if infinite.len():
             raise UserError(
-                f"{path}: column '{column}', data row {infinite[0] + 1}: expected a finite "
-                f"number, got {frame[column][infinite[0]]}"
+                f"{path}: column '{column}', data row {rows.data_row(infinite[0])}: expected a "
+                f"finite number, got {frame[column][infinite[0]]}"
             )
 
 
-def _check_ids(frame: pl.DataFrame, path: Path) -> None:
+def _check_ids(frame: pl.DataFrame, path: Path, rows: Rows) -> None:
     nulls = frame[ID].is_null().arg_true()
     if nulls.len():
-        raise UserError(f"{path}: column '{ID}', data row {nulls[0] + 1}: value is missing")
+        raise UserError(
+            f"{path}: column '{ID}', data row {rows.data_row(nulls[0])}: value is missing"
+        )
     duplicated = frame[ID].is_duplicated().arg_true()
     if duplicated.len():
         value = frame[ID][duplicated[0]]
-        rows = ", ".join(str(i + 1) for i in duplicated[:2])
+        numbers = ", ".join(str(rows.data_row(i)) for i in duplicated[:2])
         raise UserError(
-            f"{path}: column '{ID}': {value!r} appears more than once (data rows {rows})"
+            f"{path}: column '{ID}': {value!r} appears more than once (data rows {numbers})"
         )
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from features.io import check_sample_matches, read_sample_ids, read_test
+from features.overlap import warn_train_overlap
 from features.score_files import read_score_file
 from models import artifacts
 from models.artifacts.submission import write_submission
@@ -18,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     run = artifacts.load_run(args.run)
     test = read_test(args.test)
+    trained_on = artifacts.training_lesions(args.run)
+    warn_train_overlap(test, trained_on, args.test, f"the run's {args.run / artifacts.OOF}")
     order = None
     if args.sample is not None:
         order = read_sample_ids(args.sample)

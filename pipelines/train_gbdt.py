@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 from features.errors import UserError
+from features.overlap import warn_train_overlap
 from features.score_files import read_score_file
 from models import artifacts
 from models.artifacts import FinishedRun
@@ -38,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     # Before the data is read: a second command on the same --out stops at once.
     with artifacts.folder_lock(out, "train_gbdt"):
         dataset, inputs = dataset_and_inputs(args.data_dir, config)
+        if dataset.test is not None:
+            files = dataset.files
+            warn_train_overlap(
+                dataset.test, dataset.train, files.get("test", "test"), files.get("train", "train")
+            )
         image_scores = _image_scores(args)
         if image_scores is not None:
             inputs[artifacts.IMAGE_SCORES] = image_scores.describe()

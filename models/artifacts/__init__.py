@@ -34,7 +34,13 @@ from models.artifacts.folder import (
     open_partial,
     partial_dir,
 )
-from models.artifacts.loader import LoadedModel, Run, load_run
+from models.artifacts.loader import (
+    LoadedModel,
+    Run,
+    finished_manifest,
+    load_run,
+    training_lesions,
+)
 from models.artifacts.lock import LOCK_SUFFIX, folder_lock, lock_path
 from models.artifacts.manifest import FORMAT, READS
 from models.artifacts.result import FinishedRun, RunResult
@@ -62,6 +68,7 @@ __all__ = [
     "RunResult",
     "TaskFolder",
     "default_run_dir",
+    "finished_manifest",
     "fingerprint",
     "folder_lock",
     "load_run",
@@ -70,6 +77,7 @@ __all__ = [
     "package_versions",
     "partial_dir",
     "submission_frame",
+    "training_lesions",
     "write_csv",
     "write_json",
     "write_parquet",

@@ -127,6 +127,33 @@ def load_run(run_dir: Path) -> Run:
     """Load a run folder written by `train_gbdt`; model files are checked against their hashes.
     A folder still being built, or left by a killed run, is refused: its name ends in
     `.partial`, or it lacks `metrics.json` (the last file a run writes)."""
+    return load_unfinished(_finished(run_dir))
+
+
+def finished_manifest(run_dir: Path) -> dict[str, Any]:
+    """The checked manifest of a finished run folder (refused as `load_run` refuses it), read
+    without loading a model: what a command checks its inputs against before it scores."""
+    path = inside(_finished(run_dir), MANIFEST, MANIFEST)
+    manifest = _read_json(path)
+    check_manifest(manifest, path)
+    return manifest
+
+
+def training_lesions(run_dir: Path) -> pl.DataFrame:
+    """`isic_id` and `patient_id` (String) of every lesion a finished run trained on, from its
+    oof.parquet, read without loading a model."""
+    path = inside(_finished(run_dir), OOF, OOF)
+    columns = ["isic_id", "patient_id"]
+    try:
+        frame = pl.read_parquet(path, columns=columns)
+    except pl.exceptions.ColumnNotFoundError:
+        raise UserError(f"{path}: expected the columns {', '.join(columns)}") from None
+    except READ_ERRORS as error:
+        raise UserError(f"{path}: not a readable Parquet file ({type(error).__name__})") from error
+    return frame.select(pl.col(columns).cast(pl.String))
+
+
+def _finished(run_dir: Path) -> Path:
     run_dir = Path(run_dir)
     if run_dir.name.endswith(PARTIAL_SUFFIX):
         finished = run_dir.with_name(run_dir.name.removesuffix(PARTIAL_SUFFIX))
@@ -140,7 +167,7 @@ def load_run(run_dir: Path) -> Run:
         raise UserError(
             f"{run_dir}: an incomplete run folder (no {METRICS}, the file a run writes last)"
         )
-    return load_unfinished(run_dir)
+    return run_dir
 
 
 def load_unfinished(run_dir: Path) -> Run:

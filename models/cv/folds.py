@@ -18,7 +18,9 @@ import numpy as np
 import polars as pl
 from sklearn.model_selection import StratifiedKFold
 
-from features.errors import UserError
+from features.csv_rows import Rows
+from features.errors import UserError, first_line
+from features.io import READ_ERRORS, csv_rows
 from models.evaluation import patient_codes
 
 
@@ -123,14 +125,7 @@ def read_folds_file(path, patient_ids, repeats: int = 1) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: folds file not found")
-    try:
-        table = (
-            pl.read_parquet(path)
-            if path.suffix == ".parquet"
-            else pl.read_csv(path, infer_schema_length=0)
-        )
-    except Exception as error:  # the readers raise several types for a malformed file
-        raise UserError(f"{path}: not a readable CSV or Parquet file ({error})") from None
+    table, rows = _read_table(path)
     columns = ["fold"] + [f"fold_r{r}" for r in range(1, repeats)]
     for column in ["patient_id", *columns]:
         if column not in table.columns:
@@ -147,7 +142,7 @@ def read_folds_file(path, patient_ids, repeats: int = 1) -> np.ndarray:
     if duplicated.height:
         first = duplicated.row(0, named=True)
         raise UserError(
-            f"{path}: row {_line(path, first['row'])}: patient_id '{first['patient_id']}' "
+            f"{path}: data row {rows.data_row(first['row'])}: patient_id '{first['patient_id']}' "
             "appears more than once; expected one row per patient"
         )
     folds = []
@@ -158,7 +153,7 @@ def read_folds_file(path, patient_ids, repeats: int = 1) -> np.ndarray:
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise UserError(
-                f"{path}: row {_line(path, row)}: column '{column}' is '{raw[row]}'; "
+                f"{path}: data row {rows.data_row(row)}: column '{column}' is '{raw[row]}'; "
                 "expected a non-negative integer fold"
             )
         distinct = sorted(set(values.to_list()))
@@ -181,6 +176,14 @@ def read_folds_file(path, patient_ids, repeats: int = 1) -> np.ndarray:
     return np.vstack([f[positions] for f in folds]).astype(np.int32)
 
 
-def _line(path, row: int) -> int:
-    """1-based line of a data row: a CSV's header is line 1."""
-    return row + 2 if str(path).endswith(".csv") else row + 1
+def _read_table(path: Path) -> tuple[pl.DataFrame, Rows]:
+    """The folds file as text, and where its rows are."""
+    try:
+        if path.suffix == ".parquet":
+            return pl.read_parquet(path), Rows.plain()
+        rows = csv_rows(path, pl.read_csv(path, n_rows=0, infer_schema=False).columns)
+        return rows.without_blank(pl.read_csv(path, infer_schema=False)), rows
+    except READ_ERRORS as error:
+        raise UserError(
+            f"{path}: not a readable CSV or Parquet file ({first_line(error)})"
+        ) from None

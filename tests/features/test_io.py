@@ -179,6 +179,35 @@ def test_typed_fast_path_equals_the_text_path(tmp_path, train_frame):
     header = io._header(path)
     columns = [c for c in schema.TRAIN_COLUMN_NAMES if c in header]
     dtypes = schema.schema_for(columns)
-    fast = io._read_typed_csv(path, header, columns, dtypes)
+    rows = io.csv_rows(path, header)
+    fast = io._read_typed_csv(path, header, columns, dtypes, rows)
     assert fast is not None
-    assert fast.equals(io._read_as_text(path, header, columns, dtypes))
+    assert fast.equals(io._read_as_text(path, header, columns, dtypes, rows))
+
+
+@pytest.mark.parametrize(
+    ("name", "reader"),
+    [
+        ("train-metadata-50.csv", io.read_train),
+        ("test-metadata.csv", io.read_test),
+        ("sample_submission.csv", io.read_sample_ids),
+    ],
+)
+def test_real_files_with_blank_lines_read_as_without(real_dir, tmp_path, name, reader, caplog):
+    lines = (real_dir / name).read_bytes().split(b"\n")
+    lines[2:2] = [b""]  # before data row 2
+    padded = tmp_path / name
+    padded.write_bytes(b"\n".join(lines) + b"\n\r\n\n")
+    with caplog.at_level(logging.WARNING):
+        read = reader(padded)
+    assert read.equals(reader(real_dir / name))
+    assert f"{padded}: data row 2 is a blank line; skipped it (blank lines" in caplog.text
+
+
+def test_a_real_row_without_a_cell_is_named_with_its_row(real_dir, tmp_path):
+    lines = (real_dir / "train-metadata-50.csv").read_bytes().split(b"\n")
+    lines[30] = lines[30].rsplit(b",", 1)[0]
+    short = tmp_path / "train-metadata.csv"
+    short.write_bytes(b"\n".join(lines))
+    with pytest.raises(UserError, match=r"train-metadata.csv: data row 30 has 54 of 55 fields"):
+        io.read_train(short)

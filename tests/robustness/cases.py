@@ -73,6 +73,7 @@ BLEND_ARGS = (
     "--out",
     "{dir}/blend",
 )
+FOLDS_ARGS = (*TRAIN_ARGS, "--folds-file", "{data}/folds.csv")
 REPORT_ARGS = ("--data-dir", "{data}", "--out", "{dir}/report.html")
 SYNTHETIC_ARGS = ("--rows", "300", "--test-rows", "30", "--out", "{dir}/synthetic")
 
@@ -90,6 +91,19 @@ def _metadata_faults(name: str) -> list[tuple[str, Fault]]:
         ("a null patient_id", f.set_cell(name, "patient_id", 5, None)),
         ("non-UTF-8 bytes", f.raw_bytes_in_row(name, 6, b"\xff\xfe")),
         ("a CSV cut mid-line", f.cut_mid_line(name)),
+        ("a row a cell short in the middle", f.drop_last_cell(name, 7)),
+        ("a row a cell long", f.raw_bytes_in_row(name, 8, b"1,2")),
+        (
+            "a wrongly typed value after blank lines",
+            f.all_of(f.set_cell(name, "age_approx", 7, "forty"), f.blank_lines(name, 3)),
+        ),
+        (
+            "a wrongly typed value after a quoted line break",
+            f.all_of(
+                f.set_cell(name, "attribution", 2, "Hospital\nNorth"),
+                f.set_cell(name, "age_approx", 7, "forty"),
+            ),
+        ),
         (
             "a Parquet twin with the wrong schema",
             f.as_parquet(name, lambda frame: frame.with_columns(pl.lit("old").alias("age_approx"))),
@@ -110,6 +124,13 @@ def _valid_faults(name: str) -> list[tuple[str, Fault, str]]:
             f"DATA/{name}: column 'tbp_lv_A': 2 inf or NaN values read as missing",
         ),
         ("a one-lesion patient", f.set_cell(name, "patient_id", 1, "IP_ALONE"), ""),
+        ("blank lines at the end", f.blank_lines(name), ""),
+        (
+            "blank lines in the middle",
+            f.blank_lines(name, 5),
+            f"DATA/{name}: data row 5 is a blank line; skipped it and 1 more (blank lines are "
+            "not rows)",
+        ),
         (
             "a column that is entirely null",
             f.set_column(name, "tbp_lv_nevi_confidence", None),
@@ -165,6 +186,31 @@ def _train_cases() -> list[Case]:
             "test ids that do not match the sample submission",
             f.set_cell(SAMPLE, "isic_id", 3, "ISIC_9999999"),
             TRAIN_ARGS,
+            out,
+        ),
+        Case(
+            "train_gbdt",
+            "sample submission: a row a cell short in the middle",
+            f.drop_last_cell(SAMPLE, 4),
+            TRAIN_ARGS,
+            out,
+        ),
+        Case(
+            "train_gbdt",
+            "folds file: a row a cell short in the middle",
+            f.all_of(f.folds_file(), f.drop_last_cell("folds.csv", 3)),
+            FOLDS_ARGS,
+            out,
+        ),
+        Case(
+            "train_gbdt",
+            "folds file: a bad fold after blank lines",
+            f.all_of(
+                f.folds_file(),
+                f.set_cell("folds.csv", "fold", 3, "x"),
+                f.blank_lines("folds.csv", 2),
+            ),
+            FOLDS_ARGS,
             out,
         ),
         Case(
@@ -239,10 +285,37 @@ def _train_cases() -> list[Case]:
         *(("test file: " + fault, setup, warning) for fault, setup, warning in _valid_faults(TEST)),
         TRAIN_ONLY_IN_TEST,
         UNSEEN_HOSPITAL,
+        (
+            "test lesions that are train lesions",
+            f.train_lesions_in_test(2),
+            f"DATA/{TEST}: 2 of its lesions are also training lesions in DATA/{TRAIN} (first: ",
+        ),
+        (
+            "a test patient with lesions in the train file",
+            f.train_patient_in_test(3),
+            f"DATA/{TEST}: 1 of its patients also have lesions in DATA/{TRAIN} (first: ",
+        ),
+        ("sample submission: blank lines at the end", f.blank_lines(SAMPLE), ""),
+        (
+            "sample submission: blank lines in the middle",
+            f.blank_lines(SAMPLE, 4, count=1),
+            f"DATA/{SAMPLE}: data row 4 is a blank line; skipped it (blank lines are not rows)",
+        ),
     ]
     cases += [
         Case("train_gbdt", fault, setup, TRAIN_ARGS, out, exit=0, message=warning)
         for fault, setup, warning in valid
+    ]
+    cases += [
+        Case(
+            "train_gbdt",
+            "folds file: blank lines in the middle and at the end",
+            f.all_of(f.folds_file(), f.blank_lines("folds.csv", 2), f.blank_lines("folds.csv")),
+            FOLDS_ARGS,
+            out,
+            exit=0,
+            message="DATA/folds.csv: data row 2 is a blank line; skipped it and 1 more (blank lines are not rows)",
+        )
     ]
     return cases
 
@@ -288,6 +361,17 @@ def _predict_cases() -> list[Case]:
         *(("test file: " + fault, setup, warning) for fault, setup, warning in _valid_faults(TEST)),
         TRAIN_ONLY_IN_TEST,
         UNSEEN_HOSPITAL,
+        (
+            "test lesions that are the run's training lesions",
+            f.train_lesions_in_test(2),
+            f"DATA/{TEST}: 2 of its lesions are also training lesions in the run's RUN/oof.parquet "
+            "(first: ",
+        ),
+        (
+            "a test patient with lesions in the run's training data",
+            f.train_patient_in_test(3),
+            f"DATA/{TEST}: 1 of its patients also have lesions in the run's RUN/oof.parquet (first: ",
+        ),
     ]
     cases += [
         Case("predict", fault, setup, PREDICT_ARGS, out, exit=0, message=warning)
@@ -342,6 +426,11 @@ def _blend_cases() -> list[Case]:
         ("a null isic_id", f.set_cell(TRAIN_SCORES, "isic_id", 3, None)),
         ("non-UTF-8 bytes", f.raw_bytes_in_row(TRAIN_SCORES, 4, b"\xff\xfe")),
         ("a CSV cut mid-line", f.cut_mid_line(TRAIN_SCORES)),
+        ("a row a cell short in the middle", f.drop_last_cell(TRAIN_SCORES, 6)),
+        (
+            "a wrongly typed score after blank lines",
+            f.all_of(f.set_cell(TRAIN_SCORES, "image", 8, "high"), f.blank_lines(TRAIN_SCORES, 2)),
+        ),
     ]
     cases = [
         Case("blend", "score file: " + fault, setup, BLEND_ARGS, out)
@@ -388,6 +477,23 @@ def _blend_cases() -> list[Case]:
             out,
             exit=0,
             message="DATA/train-scores.csv: data row 1500 (the last line) has no line break after it; if the file was cut short, its last value may be too",
+        ),
+        Case(
+            "blend",
+            "score file: blank lines at the end",
+            f.blank_lines(TRAIN_SCORES),
+            BLEND_ARGS,
+            out,
+            exit=0,
+        ),
+        Case(
+            "blend",
+            "score file: blank lines in the middle",
+            f.blank_lines(TRAIN_SCORES, 9, count=1),
+            BLEND_ARGS,
+            out,
+            exit=0,
+            message="DATA/train-scores.csv: data row 9 is a blank line; skipped it (blank lines are not rows)",
         ),
     ]
     return cases
@@ -568,6 +674,19 @@ MESSAGES: dict[str, str] = {
     "make_synthetic: --rows 0": "error: --rows: expected a whole number >= 1, got 0",
     "make_synthetic: a file where the --out folder's parent should be": "error: DIR/blocked/synthetic: Not a directory",
     "make_synthetic: a full disk": "error: DIR/synthetic/train-metadata.csv: cannot write it (...)",
+    "train_gbdt: train file: a row a cell short in the middle": "error: DATA/train-metadata.csv: data row 7 has 54 of 55 fields; expected one per column of the header (a cell is missing, not empty)",
+    "train_gbdt: train file: a row a cell long": "error: DATA/train-metadata.csv: data row 8 has 56 fields; expected 55, one per column of the header",
+    "train_gbdt: train file: a wrongly typed value after blank lines": "error: DATA/train-metadata.csv: column 'age_approx', data row 9: cannot read 'forty' as a number",
+    "train_gbdt: train file: a wrongly typed value after a quoted line break": "error: DATA/train-metadata.csv: column 'age_approx', data row 7: cannot read 'forty' as a number",
+    "train_gbdt: sample submission: a row a cell short in the middle": "error: DATA/sample_submission.csv: data row 4 has 1 of 2 fields; expected one per column of the header (a cell is missing, not empty)",
+    "train_gbdt: folds file: a row a cell short in the middle": "error: DATA/folds.csv: data row 3 has 1 of 2 fields; expected one per column of the header (a cell is missing, not empty)",
+    "train_gbdt: folds file: a bad fold after blank lines": "error: DATA/folds.csv: data row 5: column 'fold' is 'x'; expected a non-negative integer fold",
+    "predict: test file: a row a cell short in the middle": "error: DATA/test-metadata.csv: data row 7 has 43 of 44 fields; expected one per column of the header (a cell is missing, not empty)",
+    "predict: test file: a row a cell long": "error: DATA/test-metadata.csv: data row 8 has 45 fields; expected 44, one per column of the header",
+    "predict: test file: a wrongly typed value after blank lines": "error: DATA/test-metadata.csv: column 'age_approx', data row 9: cannot read 'forty' as a number",
+    "predict: test file: a wrongly typed value after a quoted line break": "error: DATA/test-metadata.csv: column 'age_approx', data row 7: cannot read 'forty' as a number",
+    "blend: score file: a row a cell short in the middle": "error: DATA/train-scores.csv: data row 6 has 1 of 2 fields; expected one per column of the header (a cell is missing, not empty)",
+    "blend: score file: a wrongly typed score after blank lines": "error: DATA/train-scores.csv: column 'image', data row 10: cannot read 'high' as a number",
 }
 
 

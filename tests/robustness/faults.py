@@ -179,6 +179,70 @@ def raw_bytes_in_row(name: str, row: int, data: bytes) -> Fault:
     return apply
 
 
+def drop_last_cell(name: str, row: int) -> Fault:
+    """Data row `row` loses its last cell (and the comma before it): a row shorter than the
+    header in the middle of the file."""
+
+    def apply(ws: Workspace) -> None:
+        path = ws.data / name
+        lines = path.read_bytes().split(b"\n")
+        lines[row] = lines[row].rsplit(b",", 1)[0]
+        path.write_bytes(b"\n".join(lines))
+
+    return apply
+
+
+def blank_lines(name: str, before_row: int | None = None, count: int = 2) -> Fault:
+    """`count` blank lines before data row `before_row`, or at the end of the file (None), as
+    editors and `cat` leave them."""
+
+    def apply(ws: Workspace) -> None:
+        path = ws.data / name
+        lines = path.read_bytes().split(b"\n")
+        at = len(lines) if before_row is None else before_row
+        lines[at:at] = [b""] * count
+        path.write_bytes(b"\n".join(lines))
+
+    return apply
+
+
+def train_lesions_in_test(rows: int) -> Fault:
+    """The test file's first `rows` lesions replaced by the train file's first ones (their
+    patients with them), and the sample submission's ids with them."""
+
+    def apply(ws: Workspace) -> None:
+        train = pl.read_csv(ws.data / TRAIN, infer_schema=False)
+        test = pl.read_csv(ws.data / TEST, infer_schema=False)
+        copied = train.head(rows).select(test.columns)
+        pl.concat([copied, test.slice(rows)]).write_csv(ws.data / TEST)
+        sample = pl.read_csv(ws.data / SAMPLE, infer_schema=False)
+        renamed = pl.col("isic_id").replace(test["isic_id"].head(rows), copied["isic_id"])
+        sample.with_columns(renamed).write_csv(ws.data / SAMPLE)
+
+    return apply
+
+
+def train_patient_in_test(row: int) -> Fault:
+    """Test lesion `row` moved to the first train lesion's patient."""
+
+    def apply(ws: Workspace) -> None:
+        patient = pl.read_csv(ws.data / TRAIN, infer_schema=False)["patient_id"][0]
+        set_cell(TEST, "patient_id", row, patient)(ws)
+
+    return apply
+
+
+def folds_file(name: str = "folds.csv") -> Fault:
+    """A folds file for the train file's patients (two folds), in the data folder."""
+
+    def apply(ws: Workspace) -> None:
+        patients = pl.read_csv(ws.data / TRAIN, infer_schema=False)["patient_id"].unique()
+        folds = pl.int_range(pl.len(), eager=False) % 2
+        patients.sort().to_frame().with_columns(folds.alias("fold")).write_csv(ws.data / name)
+
+    return apply
+
+
 def cut_mid_line(name: str, keep: int = 10) -> Fault:
     """The file ends `keep` bytes into its last line, as an interrupted copy leaves it."""
 

@@ -49,6 +49,8 @@ ODD_CELLS = [
     "\n",
     "9" * 40,
 ]
+# What editors and `cat` leave after the last line.
+BLANK_ENDINGS = [b"\n", b"\n\n", b"\r\n", b"  \n\n"]
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=10_000,  # ms per example: a hang fails, a slow machine does not
@@ -144,6 +146,23 @@ def _change_cell(draw, data: bytes) -> bytes:
     return _write_rows(rows)
 
 
+def _drop_middle_cell(draw, data: bytes) -> bytes:
+    """One cell of a data row (not the last row) removed, its comma with it."""
+    rows = _rows(data)
+    if not rows or len(rows) < 3:
+        return data
+    row = rows[draw(st.integers(1, len(rows) - 2))]
+    if row:
+        del row[draw(st.integers(0, len(row) - 1))]
+    return _write_rows(rows)
+
+
+def _append_blank_lines(draw, data: bytes) -> bytes:
+    """Blank lines at the end, as editors and `cat` leave them."""
+    ending = b"" if data.endswith(b"\n") else b"\n"
+    return data + ending + draw(st.sampled_from(BLANK_ENDINGS))
+
+
 MUTATIONS: list[Callable] = [
     _flip,
     _truncate,
@@ -152,6 +171,8 @@ MUTATIONS: list[Callable] = [
     _swap_columns,
     _change_cell,
     _change_cell,
+    _drop_middle_cell,
+    _append_blank_lines,
 ]
 
 
@@ -213,10 +234,35 @@ def test_parquet_reader(data):
     _read(metadata_io.read_train, "train-metadata.parquet", data)
 
 
+@needs_real
+@FUZZ
+@given(at=st.integers(1, TRAIN_ROWS - 1), cell=st.integers(0, 54))
+def test_a_middle_row_without_a_cell_is_refused_by_name(at, cell):
+    """Not only no crash: the short row is the one line's subject, with its data row."""
+    rows = _rows(TRAIN)
+    del rows[at][cell]
+    with pytest.raises(UserError, match=rf"train-metadata.csv: data row {at} has 54 of 55 fields"):
+        _read_or_raise(metadata_io.read_train, "train-metadata.csv", _write_rows(rows))
+
+
+@needs_real
+@pytest.mark.parametrize("ending", BLANK_ENDINGS)
+def test_blank_lines_at_the_end_read_as_if_absent(ending):
+    read = _read_or_raise(metadata_io.read_train, "train-metadata.csv", TRAIN + ending)
+    assert read.equals(_read_or_raise(metadata_io.read_train, "train-metadata.csv", TRAIN))
+
+
 @FUZZ
 @given(data=mutated(FAST_TOML.encode()))
 def test_config_loader(data):
     _read(load_config, "overlay.toml", data)
+
+
+def _read_or_raise(reader: Callable[[Path], object], name: str, data: bytes):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        return reader(path)
 
 
 def _parquet(data: bytes) -> bytes:

@@ -140,7 +140,9 @@ def _assert_complete(output: Path, ws: Workspace) -> None:
         assert (output / "metrics.json").is_file() or (output / "train-metadata.csv").is_file()
     if submission.suffix != ".csv" or not submission.is_file():
         return
-    test_ids = pl.read_csv(ws.data / "test-metadata.csv", columns=["isic_id"])["isic_id"]
+    # Polars reads a blank line as a row of nulls: it is no lesion.
+    test_file = pl.read_csv(ws.data / "test-metadata.csv", columns=["isic_id"])
+    test_ids = test_file["isic_id"].drop_nulls()
     written = pl.read_csv(submission)
     assert sorted(written["isic_id"].to_list()) == sorted(test_ids.to_list())
     assert all(math.isfinite(v) and 0 <= v <= 1 for v in written["target"])

@@ -151,7 +151,7 @@ def test_folds_file_round_trips_and_reports_bad_rows(tmp_path):
         read_folds_file(missing, patients)
     bad = tmp_path / "bad.csv"
     bad.write_text("patient_id,fold\np1,0\np2,x\np3,1\n")
-    with pytest.raises(UserError, match=r"bad.csv: row 3: column 'fold' is 'x'"):
+    with pytest.raises(UserError, match=r"bad.csv: data row 2: column 'fold' is 'x'"):
         read_folds_file(bad, patients)
     gap = tmp_path / "gap.csv"
     gap.write_text("patient_id,fold\np1,0\np2,2\np3,2\n")
