@@ -65,6 +65,12 @@ def read_dataset(data_dir: Path) -> Dataset:
 
 def read_train(path: Path) -> pl.DataFrame:
     """A train file: every test column plus `target`; other train-only columns when present."""
+    return read_train_rows(path)[0]
+
+
+def read_train_rows(path: Path) -> tuple[pl.DataFrame, Rows]:
+    """`read_train`, and where the frame's rows are in the file: for a message about a row
+    found later, by a check of the caller's."""
     required = (*schema.TEST_COLUMN_NAMES, "target")
     frame, rows = _read_table(Path(path), required, optional=schema.TRAIN_ONLY_COLUMNS)
     _check_ids(frame, path, rows)
@@ -77,11 +83,16 @@ def read_train(path: Path) -> pl.DataFrame:
             f"{path}: column 'target', data row {rows.data_row(row['_row'])}: "
             f"expected 0 or 1, got {row['target']!r}"
         )
-    return frame
+    return frame, rows
 
 
 def read_test(path: Path) -> pl.DataFrame:
     """A test file: the 44 test columns; train-only columns are dropped with a warning."""
+    return read_test_rows(path)[0]
+
+
+def read_test_rows(path: Path) -> tuple[pl.DataFrame, Rows]:
+    """`read_test`, and where the frame's rows are in the file."""
     path = Path(path)
     header = _header(path)
     leaked = [c for c in header if c in schema.TRAIN_ONLY_COLUMNS]
@@ -91,7 +102,7 @@ def read_test(path: Path) -> pl.DataFrame:
         )
     frame, rows = _read_table(path, schema.TEST_COLUMN_NAMES, optional=(), ignore=leaked)
     _check_ids(frame, path, rows)
-    return frame
+    return frame, rows
 
 
 def read_sample_ids(path: Path) -> pl.Series:

@@ -10,7 +10,7 @@ way, validated as `features.io` validates the metadata: every problem a user can
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -33,6 +33,7 @@ class ScoreFile:
     path: Path
     frame: pl.DataFrame
     sha256: str
+    rows: Rows = field(default_factory=Rows.plain)  # where the frame's rows are in the file
 
     @property
     def columns(self) -> list[str]:
@@ -78,7 +79,7 @@ def read_score_file(path: Path, columns: list[str] | None = None) -> ScoreFile:
     frame = pl.DataFrame([raw[ID].cast(pl.String), *numbers])
     _check_finite(frame, scores, path, rows)
     _check_ids(frame, path, rows)
-    return ScoreFile(path, frame, file_sha256(path))
+    return ScoreFile(path, frame, file_sha256(path), rows)
 
 
 def _header(path: Path) -> list[str]:

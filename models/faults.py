@@ -12,6 +12,7 @@ The points, where the work naturally pauses:
 - `write`, and `write:NAME` (NAME a file name such as `submission.csv`): a file's temporary
   copy is complete and not yet renamed into place
 - `predict`: a run folder is loaded and the test file read, nothing is scored yet
+- `evaluation_done`: an evaluation folder is complete in its `.partial` name, not yet renamed
 """
 
 from __future__ import annotations

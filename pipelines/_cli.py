@@ -3,6 +3,7 @@ stderr and exit code 2."""
 
 from __future__ import annotations
 
+import argparse
 import errno
 import logging
 import sys
@@ -44,6 +45,14 @@ def run_cli(main: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def whole_number(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a count of rows, say)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
+    return value
 
 
 def configure_logging() -> None:

@@ -1,7 +1,7 @@
 """Write the embedded synthetic SLICE-3D data set in the Kaggle layout.
 
 python -m pipelines.make_synthetic --out DIR [--rows N] [--test-rows N] [--seed S]
-[--free-direction-sd S] [--image-scores]
+[--free-direction-sd S] [--image-scores] [--test-labels]
 """
 
 from __future__ import annotations
@@ -26,22 +26,25 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(
             f"--free-direction-sd: expected a finite number >= 0, got {args.free_direction_sd}"
         )
-    if not args.image_scores:
-        train, test = synthetic.generate(
-            args.rows, args.test_rows, args.seed, free_direction_sd=args.free_direction_sd
-        )
-        synthetic.write_kaggle_layout(train, test, args.out)
-        print(f"wrote {train.height} train and {test.height} test rows to {args.out}")
-        return 0
-    train, test, scores = synthetic.generate_with_image_scores(
-        args.rows, args.test_rows, args.seed, free_direction_sd=args.free_direction_sd
+    if args.test_labels and args.test_rows < 1:
+        raise UserError("--test-labels: expected --test-rows >= 1 (the labels are the test rows')")
+    data = synthetic.draw(
+        args.rows,
+        args.test_rows,
+        args.seed,
+        free_direction_sd=args.free_direction_sd,
+        image_scores=args.image_scores,
     )
-    synthetic.write_kaggle_layout(train, test, args.out)
-    synthetic.write_image_scores(scores, args.out)
-    print(
-        f"wrote {train.height} train and {test.height} test rows with image scores "
-        f"({', '.join(synthetic.IMAGE_FILES)}) to {args.out}"
-    )
+    synthetic.write_kaggle_layout(data.train, data.test, args.out)
+    written = []
+    if data.image_scores is not None:
+        synthetic.write_image_scores(data.image_scores, args.out)
+        written += synthetic.IMAGE_FILES
+    if args.test_labels:
+        synthetic.write_test_labels(data.test_labels, args.out)
+        written.append(synthetic.TEST_LABELS_FILE)
+    also = f" with {', '.join(written)}" if written else ""
+    print(f"wrote {data.train.height} train and {data.test.height} test rows{also} to {args.out}")
     return 0
 
 
@@ -78,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write an image model's scores: train-image-scores.csv (out-of-fold on the "
         "image model's folds, image-folds.csv) and test-image-scores.csv",
+    )
+    parser.add_argument(
+        "--test-labels",
+        action="store_true",
+        help="also write test-labels.csv (isic_id,target of the test rows): a labelled cohort "
+        "for evaluate --cohort test-metadata.csv --labels test-labels.csv",
     )
     return parser
 

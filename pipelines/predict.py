@@ -12,7 +12,7 @@ from features.overlap import warn_train_overlap
 from features.score_files import read_score_file
 from models import artifacts
 from models.artifacts.submission import write_submission
-from pipelines._cli import run_cli
+from pipelines._cli import run_cli, whole_number
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,13 +34,6 @@ def main(argv: list[str] | None = None) -> int:
         artifacts.write_parquet(args.predictions, predictions)
     print(f"scored {predictions.height} lesions with {args.run}: {out}", file=sys.stdout)
     return 0
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
-    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--batch-rows",
-        type=_positive,
+        type=whole_number,
         help="score whole patients in batches of about this many lesions (default: "
         "configs/default.toml [predict] batch_rows); bounds the memory, not the scores",
     )

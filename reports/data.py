@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from features.build import Built, FeatureSpec, build_features
+from features.build import Built, FeatureSpec
 from features.schema import TEST_COLUMN_NAMES
+from models import shift
 from models.boosters import Matrix
-from reports import plots, shift
-from reports.sample import SHIFT_PATIENTS, SHIFT_ROWS, patient_sample, row_sample
+from reports import plots
 from reports.section import Section, count, fmt
 
 KEY = "data"
@@ -139,16 +139,11 @@ def _shift(
     if small is not None:
         section.tables["shift_missing"] = f"No train-versus-test shift: {small}."
         return
-    # Whole patients first (a test lesion's patient features need all its patient's lesions),
-    # then lesions drawn from them.
-    train_rows = patient_sample(built.frame["patient_id"], SHIFT_PATIENTS, seed)
-    train_rows = train_rows[row_sample(train_rows.size, SHIFT_ROWS, seed)]
-    test_patients = test[patient_sample(test["patient_id"], SHIFT_PATIENTS, seed + 1)]
-    test_built = build_features(test_patients, spec).frame
-    test_built = test_built[row_sample(test_built.height, SHIFT_ROWS, seed + 1)]
+    train_sample = shift.shift_sample(built.frame, seed)
+    test_built = shift.shift_sample(test, seed + 1, spec)
     result = shift.shift_test(
-        Matrix(built.frame[train_rows], built.names, built.categorical),
-        built.frame["patient_id"].to_numpy()[train_rows],
+        Matrix(train_sample, built.names, built.categorical),
+        train_sample["patient_id"].to_numpy(),
         Matrix(test_built, built.names, built.categorical),
         test_built["patient_id"].to_numpy(),
         seed,
@@ -162,9 +157,7 @@ def _shift(
         ],
     }
     section.plots.append(_shift_plot(result))
-    section.note(
-        _sample_note("training", built.frame["patient_id"].gather(train_rows), built.frame)
-    )
+    section.note(_sample_note("training", train_sample["patient_id"], built.frame))
     section.note(_sample_note("test", test_built["patient_id"], test))
 
 

@@ -7,14 +7,21 @@ from __future__ import annotations
 import polars as pl
 
 from models.blend import ENSEMBLE_COLUMN
-from models.evaluation import group_labels, isic_pauc, patient_bootstrap_ci, scores_by_group
+from models.evaluation import (
+    AGE_BAND,
+    MIN_MALIGNANT_FOR_SCORE,
+    age_band,
+    group_labels,
+    isic_pauc,
+    patient_bootstrap_ci,
+    scores_by_group,
+)
 from reports import plots
 from reports.sample import GROUP_BOOTSTRAP
 from reports.section import Section, count, fmt
 
 KEY = "groups"
 TITLE = "Where it works less well"
-AGE_BAND = "age band"
 # Column -> how the page names it.
 GROUPINGS = {
     "attribution": "hospital (attribution)",
@@ -41,9 +48,10 @@ def groups_section(scored: pl.DataFrame, seed: int) -> Section:
             continue
         tables[label] = group_scores(frame, column, seed)
     section.tables["groups"] = tables
-    section.plots.append(_forest(tables, overall))
+    section.plots.append(forest_plot(tables, overall))
     section.note(
-        "A group without a malignant (or benign) lesion has no score. Intervals resample the "
+        f"A group with fewer than {MIN_MALIGNANT_FOR_SCORE} malignant lesions (or no benign one) "
+        "has no score: a score on so few is meaningless. Intervals resample the "
         f"group's patients ({GROUP_BOOTSTRAP} patient-bootstrap resamples); with a handful of "
         "malignant lesions they are wide, so judge a group by its interval, not its dot."
     )
@@ -52,7 +60,9 @@ def groups_section(scored: pl.DataFrame, seed: int) -> Section:
 
 def group_scores(frame: pl.DataFrame, column: str, seed: int) -> list[dict]:
     """Every level of `column` (a null is a level): lesions, malignant lesions, the ensemble's
-    ISIC score and its patient-bootstrap interval (None where it cannot be had)."""
+    ISIC score and its patient-bootstrap interval (None where it cannot be had: fewer than
+    `MIN_MALIGNANT_FOR_SCORE` malignant lesions or no benign one, or malignant lesions in too
+    few patients to resample)."""
     y = frame["target"].to_numpy()
     s = frame[ENSEMBLE_COLUMN].to_numpy()
     labels = group_labels(frame, column, "feature report")
@@ -86,20 +96,11 @@ def group_scores(frame: pl.DataFrame, column: str, seed: int) -> list[dict]:
     return rows
 
 
-def age_band(age: pl.Expr) -> pl.Expr:
-    """Ten-year bands ("40-49"), with "0-29" and "80+" pooled at the ends (so that the bands
-    sort in age order); null stays null."""
-    decade = (age // 10 * 10).cast(pl.Int32)
-    return (
-        pl.when(age < 30)
-        .then(pl.lit("0-29"))
-        .when(age >= 80)
-        .then(pl.lit("80+"))
-        .otherwise(decade.cast(pl.String) + "-" + (decade + 9).cast(pl.String))
-    )
-
-
-def _forest(tables: dict[str, list[dict]], overall: float) -> plots.Plot:
+def forest_plot(
+    tables: dict[str, list[dict]], overall: float, scored: str = "out-of-fold ISIC score"
+) -> plots.Plot:
+    """Each group's score and interval, one panel per grouping, against the score over all
+    lesions (dashed); `scored` names what was scored on the x axis."""
     n_rows = sum(len(rows) for rows in tables.values())
     figure, axes = plots.new_figure(
         plots.WIDTH,
@@ -119,7 +120,7 @@ def _forest(tables: dict[str, list[dict]], overall: float) -> plots.Plot:
         ax.set_yticks(range(len(rows)), names, fontsize=7)
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_title(label, fontsize=9, loc="left")
-    axes[-1, 0].set_xlabel("out-of-fold ISIC score (dashed: all lesions)")
+    axes[-1, 0].set_xlabel(f"{scored} (dashed: all lesions)")
     return plots.plot(
         "Score per group, with 95 % patient-bootstrap intervals",
         figure,

@@ -13,12 +13,13 @@ from sklearn.metrics import roc_curve
 
 from models.artifacts import METRICS, OOF, Run
 from models.blend import ENSEMBLE_COLUMN, Calibrator
+from models.evaluation import WANTED_SENSITIVITIES, threshold_for_sensitivity
 from reports import plots
 from reports.section import Section, count, fmt
 
 KEY = "model"
 TITLE = "Model"
-SENSITIVITIES = (0.80, 0.90, 0.95)
+SENSITIVITIES = WANTED_SENSITIVITIES
 TOP_FEATURES = 20
 
 
@@ -51,7 +52,7 @@ def model_section(
         ("models", ", ".join(run.model_names)),
     ]
     section.plots.append(_scores_plot(metrics, names))
-    section.plots.append(_roc_plot(oof, names))
+    section.plots.append(roc_plot(oof, names))
     if gain is not None:
         section.plots.append(
             _bars(
@@ -106,14 +107,16 @@ def model_section(
 def operating_points(
     y: np.ndarray, scores: np.ndarray, patient_ids: pl.Series, sensitivities=SENSITIVITIES
 ) -> list[dict]:
-    """For each wanted sensitivity, the highest threshold that reaches it: the sensitivity and
-    specificity there, and the lesions flagged (score at or above it) in all and per patient."""
-    fpr, tpr, thresholds = roc_curve(y, scores, drop_intermediate=False)
+    """For each wanted sensitivity, the highest threshold that reaches it
+    (`models.evaluation.threshold_for_sensitivity`, as `evaluate` chooses it): the sensitivity
+    and specificity there, and the lesions flagged (score at or above it) in all and per
+    patient."""
     patients = patient_ids.n_unique()
+    malignant = np.asarray(y) == 1
     out = []
     for wanted in sensitivities:
-        i = int(np.argmax(tpr >= wanted))
-        flagged = scores >= thresholds[i]
+        threshold = threshold_for_sensitivity(y, scores, wanted)
+        flagged = scores >= threshold
         per_patient = (
             pl.DataFrame({"patient_id": patient_ids, "flagged": flagged})
             .group_by("patient_id")
@@ -122,9 +125,9 @@ def operating_points(
         out.append(
             {
                 "wanted": wanted,
-                "sensitivity": float(tpr[i]),
-                "specificity": float(1 - fpr[i]),
-                "threshold": float(thresholds[i]),
+                "sensitivity": float(flagged[malignant].mean()),
+                "specificity": float(1 - flagged[~malignant].mean()),
+                "threshold": threshold,
                 "flagged": int(flagged.sum()),
                 "per_patient": float(flagged.sum() / patients),
                 "median_per_patient": float(per_patient.median()),
@@ -152,7 +155,7 @@ def _scores_plot(metrics: dict, names: list[str]) -> plots.Plot:
     return plots.plot("Out-of-fold score per model", figure)
 
 
-def _roc_plot(oof: pl.DataFrame, names: list[str]) -> plots.Plot:
+def roc_plot(oof: pl.DataFrame, names: list[str]) -> plots.Plot:
     y = oof["target"].to_numpy()
     curves = {name: roc_curve(y, oof[name].to_numpy())[:2] for name in names}
     figure, axes = plots.new_figure(plots.WIDTH, 3.0, cols=2)

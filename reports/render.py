@@ -28,11 +28,11 @@ _MARKDOWN_SPECIAL = str.maketrans(
 
 
 def render_html(report: Report) -> str:
-    return _environment(autoescape=True).get_template("report.html.j2").render(report=report)
+    return environment(autoescape=True).get_template("report.html.j2").render(report=report)
 
 
 def render_markdown(report: Report) -> str:
-    return _environment(autoescape=False).get_template("summary.md.j2").render(report=report)
+    return environment(autoescape=False).get_template("summary.md.j2").render(report=report)
 
 
 def markdown_text(value) -> str:
@@ -53,8 +53,8 @@ def write_report(report: Report, html: Path) -> tuple[Path, Path]:
     return html, summary_path(html)
 
 
-def _environment(autoescape: bool) -> Environment:
-    environment = Environment(
+def environment(autoescape: bool) -> Environment:
+    env = Environment(
         loader=PackageLoader("reports", "templates"),
         autoescape=autoescape,
         undefined=StrictUndefined,
@@ -62,6 +62,6 @@ def _environment(autoescape: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters["md"] = markdown_text
-    environment.globals["sections"] = lambda report: {s.key: s for s in report.sections}
-    return environment
+    env.filters["md"] = markdown_text
+    env.globals["sections"] = lambda report: {s.key: s for s in report.sections}
+    return env

@@ -18,9 +18,10 @@ from models.artifacts import Run
 from models.blend import ENSEMBLE_COLUMN
 from models.boosters import Matrix
 from models.config import load_config
+from models.shift import row_sample
 from reports import data, explain, features, groups, lesions, model
 from reports.inputs import ReportInputs
-from reports.sample import SHAP_ROWS, row_sample, sampled_note
+from reports.sample import SHAP_ROWS, sampled_note
 from reports.section import Section, missing_section
 
 log = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ columns that agree with the label, `image` an image model's scores of the lesion
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ EMBEDDED_TRAIN_ROWS = 120_000
 EMBEDDED_TEST_ROWS = 10_000
 DEFAULT_MALIGNANT_RATE = 0.001
 IMAGE_FILES = ("train-image-scores.csv", "test-image-scores.csv", "image-folds.csv")
+TEST_LABELS_FILE = "test-labels.csv"
 
 
 def generate(
@@ -120,6 +122,36 @@ def generate_with_image_scores(
     return *_split(frame, train_rows), image.image_scores(frame, train_rows, seed)
 
 
+@dataclass(frozen=True)
+class Draw:
+    """One draw of the generator: train and test frames of other patients, the test lesions'
+    labels (`isic_id,target`: a labelled cohort for `evaluate --labels`), and an image model's
+    scores when asked for."""
+
+    train: pl.DataFrame
+    test: pl.DataFrame
+    test_labels: pl.DataFrame
+    image_scores: image.ImageScores | None = None
+
+
+def draw(
+    train_rows: int,
+    test_rows: int,
+    seed: int,
+    malignant_rate: float = DEFAULT_MALIGNANT_RATE,
+    free_direction_sd: float = 0.0,
+    image_scores: bool = False,
+) -> Draw:
+    """`generate`'s frames (the same bytes), with the test rows' labels and, with
+    `image_scores`, `generate_with_image_scores`'s scores. Train and test ids are distinct
+    within a draw; two draws may share ids."""
+    frame = _draw(train_rows, test_rows, seed, malignant_rate, free_direction_sd)
+    train, test = _split(frame, train_rows)
+    labels = frame.slice(train_rows).select("isic_id", "target")
+    scores = image.image_scores(frame, train_rows, seed) if image_scores else None
+    return Draw(train, test, labels, scores)
+
+
 def embedded(seed: int = 42) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The default data set: EMBEDDED_TRAIN_ROWS train and EMBEDDED_TEST_ROWS test rows."""
     return generate(EMBEDDED_TRAIN_ROWS, EMBEDDED_TEST_ROWS, seed)
@@ -140,6 +172,11 @@ def write_image_scores(scores: image.ImageScores, out_dir: Path) -> None:
     image model's folds (`patient_id,fold`, for `train_gbdt --folds-file`)."""
     frames = (scores.train, scores.test, scores.folds)
     _write_csvs(out_dir, dict(zip(IMAGE_FILES, frames, strict=True)))
+
+
+def write_test_labels(labels: pl.DataFrame, out_dir: Path) -> None:
+    """Write TEST_LABELS_FILE (`isic_id,target` of the test rows) into out_dir."""
+    _write_csvs(out_dir, {TEST_LABELS_FILE: labels})
 
 
 def _write_csvs(out_dir: Path, frames: dict[str, pl.DataFrame]) -> None:

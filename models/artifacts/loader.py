@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,19 +109,30 @@ class Run:
         self, frame: pl.DataFrame, scores: ScoreFile | None, allow_missing: bool
     ) -> pl.DataFrame:
         wanted = self.spec.image_columns
-        if wanted and scores is None:
-            raise UserError(
-                f"{self.path}: the run was trained with image scores ({', '.join(wanted)}); "
-                "expected a test score file (predict --image-scores FILE)"
-            )
-        if not wanted and scores is not None:
-            raise UserError(
-                f"{scores.path}: the run {self.path} was trained without image scores; "
-                "expected no --image-scores"
-            )
+        given = None if scores is None else scores.path
+        require_matching_image_scores(
+            self.path, wanted, given, "a test score file (predict --image-scores FILE)"
+        )
         if not wanted:
             return frame
         return attach(frame, scores, allow_missing=allow_missing, columns=list(wanted))
+
+
+def require_matching_image_scores(
+    run_dir: Path, wanted: Sequence[str], given: Path | None, expected: str
+) -> None:
+    """A run trained with image scores (`wanted`, its score columns) needs a score file for the
+    lesions it scores, `expected` says which; a run trained without refuses one."""
+    if wanted and given is None:
+        raise UserError(
+            f"{run_dir}: the run was trained with image scores ({', '.join(wanted)}); "
+            f"expected {expected}"
+        )
+    if not wanted and given is not None:
+        raise UserError(
+            f"{given}: the run {run_dir} was trained without image scores; expected no "
+            "--image-scores"
+        )
 
 
 def load_run(run_dir: Path) -> Run:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.calibration import calibration_curve
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
+
+from models.evaluation import reliability_table
 
 # Weight of the score itself in the isotonic map: far below any calibration error, far above
 # float64 resolution at the probabilities it is added to.
@@ -80,18 +81,19 @@ def cross_fitted(
 
 def calibration_report(probabilities: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     """Brier score (with the base-rate forecast's, for scale) and reliability-curve points on
-    quantile bins (uniform bins would put almost every lesion into the first one)."""
+    quantile bins (uniform bins would put almost every lesion into the first one), from
+    `models.evaluation.reliability_table`, the table `evaluate` reports."""
     p = np.asarray(probabilities, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    fraction, mean_predicted = calibration_curve(y, p, n_bins=RELIABILITY_BINS, strategy="quantile")
+    table = reliability_table(p, y, RELIABILITY_BINS)
     return {
         "brier": float(np.mean((p - y) ** 2)),
         "brier_base_rate": float(np.mean((y.mean() - y) ** 2)),
         "reliability": {
             "strategy": "quantile",
             "bins": RELIABILITY_BINS,
-            "mean_predicted": mean_predicted.tolist(),
-            "fraction_positive": fraction.tolist(),
+            "mean_predicted": [row["mean_predicted"] for row in table],
+            "fraction_positive": [row["observed"] for row in table],
         },
     }
 

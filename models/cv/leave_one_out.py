@@ -16,7 +16,7 @@ from models.config import Config
 from models.cv.plan import Executor, TaskData, run_plan
 from models.cv.sampling import derive_seed
 from models.cv.tasks import FitTask, fit_settings, fit_task
-from models.evaluation import isic_pauc
+from models.evaluation import MIN_MALIGNANT_FOR_SCORE, enough_to_score, isic_pauc
 
 log = logging.getLogger(__name__)
 # Keys of the leave-one-group-out seeds, apart from the CV tasks' (repeat, fold) keys.
@@ -35,7 +35,8 @@ def leave_one_group_out(
     """Train every configured model (all bags) on all groups but one, score the held-out group,
     for each group in turn. The ensemble (`ensemble` is its name in the output) ranks each
     model's scores within the held-out group: a group's ISIC score depends only on the order
-    inside it. Groups without a malignant row are listed but not trained for.
+    inside it. Groups with fewer than `MIN_MALIGNANT_FOR_SCORE` malignant rows (or no benign
+    row) are listed with a null score and not trained for: a score on so few is meaningless.
 
     Each (group, library, bag) is a fit task like a cross-validation fold's, with the groups
     as the folds, so it runs wherever the run's `executor` runs them."""
@@ -47,9 +48,13 @@ def leave_one_group_out(
         held = codes == index
         entry: dict[str, Any] = {"n_rows": int(held.sum()), "n_positive": int(y[held].sum())}
         out[level] = entry
-        if entry["n_positive"] in (0, entry["n_rows"]):
+        if not enough_to_score(y[held]):
             entry["pauc"] = None
-            log.info("leave-one-out %s: skipped, it has no malignant (or no benign) row", level)
+            log.info(
+                "leave-one-out %s: skipped, it has fewer than %d malignant rows (or no benign row)",
+                level,
+                MIN_MALIGNANT_FOR_SCORE,
+            )
         else:
             trained.append(index)
     names = list(config.models.names)

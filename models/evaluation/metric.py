@@ -6,7 +6,9 @@ perfect ranking scores 0.2, the worst 0.0. scikit-learn's ``roc_auc_score(max_fp
 standardised (McClish) version of the same area, a different number that is never reported here.
 
 The bootstrap resamples patients, not rows: lesions of one patient are correlated, so a
-row bootstrap would give intervals that are too narrow.
+row bootstrap would give intervals that are too narrow. Each score column is sorted once and
+reduced per patient (`SortedCurve`); a batch of resamples (`resample.PatientResamples`) then
+gives a batch of curves by two sparse matrix products, not one pass over the rows each.
 """
 
 from __future__ import annotations
@@ -14,13 +16,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from scipy import sparse
 from sklearn.metrics import auc, roc_curve
 
 from models.evaluation.patients import patient_codes
-
-# A resample without a malignant (or benign) row has no ROC curve; it is drawn again. After this
-# many failed draws per requested resample the data are too thin for a patient bootstrap.
-_MAX_REDRAWS_PER_BOOT = 10
+from models.evaluation.resample import PatientResamples
 
 
 def isic_pauc(y_true, y_score, min_tpr: float = 0.80, sample_weight=None) -> float:
@@ -30,7 +30,7 @@ def isic_pauc(y_true, y_score, min_tpr: float = 0.80, sample_weight=None) -> flo
     `roc_curve` and the cut. `sample_weight` counts a row that many times (the feature report
     scores a lossless summary of a column: one weighted row per run of benign values).
     """
-    y, s = _checked(y_true, y_score)
+    y, s = checked(y_true, y_score)
     fpr, tpr, _ = roc_curve(y == 0, -s, sample_weight=sample_weight)
     return _area_up_to(fpr, tpr, 1.0 - min_tpr)
 
@@ -42,13 +42,14 @@ def patient_bootstrap_ci(
 
     Each resample draws as many patients as there are, with replacement; a patient drawn k
     times weighs its rows by k. Resamples without a malignant or without a benign row are
-    drawn again, so exactly `n_boot` resamples are scored.
+    drawn again, so exactly `n_boot` resamples are scored; too many such draws are a
+    ValueError.
     """
-    y, s = _checked(y_true, y_score)
-    codes, n_patients = _codes_for(patient_ids, y.size)
-    curve = _SortedCurve.build(y, s, codes)
-    rng = np.random.default_rng(seed)
-    values = np.array([curve.pauc(w) for w in _patient_weights(rng, n_patients, curve, n_boot)])
+    y, s = checked(y_true, y_score)
+    codes, n_patients = codes_for(patient_ids, y.size)
+    curve = SortedCurve.build(y, s, codes, n_patients=n_patients)
+    resamples = PatientResamples.of(y, codes, n_patients, n_boot, seed)
+    values = np.concatenate([curve.pauc(weights) for weights in resamples.batches()])
     low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
     return float(low), float(high)
 
@@ -72,18 +73,19 @@ def paired_bootstrap_diff(
     model seeds, say): the difference is then between the mean pAUC of each side's runs, and
     the interval also reflects how the runs differ from one another.
     """
-    checked_a = [_checked(y_true, s) for s in _runs(score_a)]
-    checked_b = [_checked(y_true, s) for s in _runs(score_b)]
+    checked_a = [checked(y_true, s) for s in _runs(score_a)]
+    checked_b = [checked(y_true, s) for s in _runs(score_b)]
     y = checked_a[0][0]
     runs_a, runs_b = [s for _, s in checked_a], [s for _, s in checked_b]
-    codes, n_patients = _codes_for(patient_ids, y.size)
-    curves_a = [_SortedCurve.build(y, s, codes) for s in runs_a]
-    curves_b = [_SortedCurve.build(y, s, codes) for s in runs_b]
-    rng = np.random.default_rng(seed)
-    diffs = np.array(
+    codes, n_patients = codes_for(patient_ids, y.size)
+    curves_a = [SortedCurve.build(y, s, codes, n_patients=n_patients) for s in runs_a]
+    curves_b = [SortedCurve.build(y, s, codes, n_patients=n_patients) for s in runs_b]
+    resamples = PatientResamples.of(y, codes, n_patients, n_boot, seed)
+    diffs = np.concatenate(
         [
-            np.mean([c.pauc(w) for c in curves_a]) - np.mean([c.pauc(w) for c in curves_b])
-            for w in _patient_weights(rng, n_patients, curves_a[0], n_boot)
+            np.mean([c.pauc(w) for c in curves_a], axis=0)
+            - np.mean([c.pauc(w) for c in curves_b], axis=0)
+            for w in resamples.batches()
         ]
     )
     low, high = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2])
@@ -105,8 +107,20 @@ def top15_retrieval(y_true, y_score, patient_ids, k: int = 15) -> float:
     Ties in score are broken by row order (the earlier row ranks higher), so the number is
     deterministic for a given input order.
     """
-    y, s = _checked(y_true, y_score, need_both=False)
-    codes, n_patients = _codes_for(patient_ids, y.size)
+    y, s = checked(y_true, y_score, need_both=False)
+    codes, n_patients = codes_for(patient_ids, y.size)
+    found, total = top15_counts(y, s, codes, n_patients, k)
+    has_malignant = total > 0
+    if not has_malignant.any():
+        raise ValueError("top15_retrieval needs at least one malignant lesion; y_true has none")
+    return float(np.mean(found[has_malignant] / total[has_malignant]))
+
+
+def top15_counts(
+    y: np.ndarray, s: np.ndarray, codes: np.ndarray, n_patients: int, k: int = 15
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per patient: malignant lesions among its own `k` highest-scored lesions, and malignant
+    lesions in all (ties broken by row order, as in `top15_retrieval`)."""
     order = np.lexsort((np.arange(y.size), -s, codes))
     sorted_codes = codes[order]
     first_row = np.searchsorted(sorted_codes, np.arange(n_patients))
@@ -114,96 +128,12 @@ def top15_retrieval(y_true, y_score, patient_ids, k: int = 15) -> float:
     malignant = y[order] == 1
     found = np.bincount(sorted_codes[malignant & in_top], minlength=n_patients)
     total = np.bincount(sorted_codes[malignant], minlength=n_patients)
-    has_malignant = total > 0
-    if not has_malignant.any():
-        raise ValueError("top15_retrieval needs at least one malignant lesion; y_true has none")
-    return float(np.mean(found[has_malignant] / total[has_malignant]))
+    return found, total
 
 
-class _SortedCurve(NamedTuple):
-    """One score column sorted once, reduced to what a weighted flipped ROC curve needs.
-
-    In the flipped problem the curve walks the scores upwards; FPR moves only at tie groups
-    holding malignant rows, so the area is a sum over those groups, and the benign side enters
-    only through cumulative benign weight before and at the end of each such group. Rows with
-    equal scores form one threshold, as in `roc_curve`: one diagonal segment.
-    """
-
-    benign_patient: np.ndarray  # patient code of each benign row, in ascending-score order
-    malignant_patient: np.ndarray  # patient code of each malignant row
-    malignant_group: np.ndarray  # index (into the groups below) of each malignant row
-    benign_before: np.ndarray  # per tie group holding malignant rows: benign rows before it
-    benign_through: np.ndarray  # ... and benign rows up to its end
-    max_fpr: float
-
-    @classmethod
-    def build(
-        cls, y: np.ndarray, s: np.ndarray, codes: np.ndarray, min_tpr: float = 0.80
-    ) -> _SortedCurve:
-        order = np.argsort(s, kind="stable")
-        sorted_s = s[order]
-        group = np.concatenate(([0], np.cumsum(sorted_s[1:] != sorted_s[:-1])))
-        malignant = y[order] == 1
-        benign_group = group[~malignant]
-        groups_with_malignant, malignant_group = np.unique(group[malignant], return_inverse=True)
-        return cls(
-            benign_patient=codes[order][~malignant],
-            malignant_patient=codes[order][malignant],
-            malignant_group=malignant_group,
-            benign_before=np.searchsorted(benign_group, groups_with_malignant, "left"),
-            benign_through=np.searchsorted(benign_group, groups_with_malignant, "right"),
-            max_fpr=1.0 - min_tpr,
-        )
-
-    def has_both_classes(self, patient_weight: np.ndarray) -> bool:
-        return bool(
-            patient_weight[self.malignant_patient].any()
-            and patient_weight[self.benign_patient].any()
-        )
-
-    def pauc(self, patient_weight: np.ndarray) -> float:
-        """ISIC pAUC with every row weighted by its patient's (integer) weight."""
-        benign_cum = np.concatenate(([0], np.cumsum(patient_weight[self.benign_patient])))
-        tpr_start = benign_cum[self.benign_before] / benign_cum[-1]
-        tpr_end = benign_cum[self.benign_through] / benign_cum[-1]
-        malignant_weight = np.bincount(
-            self.malignant_group,
-            weights=patient_weight[self.malignant_patient],
-            minlength=self.benign_before.size,
-        )
-        malignant_cum = np.cumsum(malignant_weight)
-        fpr_end = malignant_cum / malignant_cum[-1]
-        fpr_start = np.concatenate(([0.0], fpr_end[:-1]))
-        fpr = np.concatenate(([0.0], np.column_stack((fpr_start, fpr_end)).ravel()))
-        tpr = np.concatenate(([0.0], np.column_stack((tpr_start, tpr_end)).ravel()))
-        return _area_up_to(fpr, tpr, self.max_fpr)
-
-
-def _area_up_to(fpr: np.ndarray, tpr: np.ndarray, max_fpr: float) -> float:
-    """Trapezoid area under (fpr, tpr) from 0 to max_fpr, interpolating linearly at the cut."""
-    stop = int(np.searchsorted(fpr, max_fpr, "right"))
-    tpr_at_cut = np.interp(max_fpr, fpr[stop - 1 : stop + 1], tpr[stop - 1 : stop + 1])
-    return float(auc(np.append(fpr[:stop], max_fpr), np.append(tpr[:stop], tpr_at_cut)))
-
-
-def _patient_weights(rng: np.random.Generator, n_patients: int, curve: _SortedCurve, n_boot: int):
-    """Yield `n_boot` patient-weight vectors (draw counts) whose resample has both classes."""
-    made = failed = 0
-    while made < n_boot:
-        weight = np.bincount(rng.integers(0, n_patients, n_patients), minlength=n_patients)
-        if curve.has_both_classes(weight):
-            made += 1
-            yield weight
-        else:
-            failed += 1
-            if failed > _MAX_REDRAWS_PER_BOOT * n_boot:
-                raise ValueError(
-                    f"patient bootstrap: {failed} resamples lacked a malignant or a benign row; "
-                    "too few patients with malignant lesions for a patient bootstrap"
-                )
-
-
-def _checked(y_true, y_score, need_both: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def checked(y_true, y_score, need_both: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and scores as arrays, after checking shapes, finite scores, 0/1 labels and (with
+    `need_both`) both classes; a ValueError otherwise."""
     y = np.asarray(y_true)
     s = np.asarray(y_score, dtype=np.float64)
     if y.shape != s.shape or y.ndim != 1:
@@ -220,8 +150,108 @@ def _checked(y_true, y_score, need_both: bool = True) -> tuple[np.ndarray, np.nd
     return y, s
 
 
-def _codes_for(patient_ids, n_rows: int) -> tuple[np.ndarray, int]:
+def codes_for(patient_ids, n_rows: int) -> tuple[np.ndarray, int]:
+    """`patient_codes` of `patient_ids`, checked to number `n_rows` rows."""
     codes, n_patients = patient_codes(patient_ids)
     if codes.size != n_rows:
         raise ValueError(f"patient_ids has {codes.size} values but y_true has {n_rows}")
     return codes, n_patients
+
+
+class SortedCurve(NamedTuple):
+    """One score column sorted once, reduced per patient to what a weighted flipped ROC curve
+    needs, so that a batch of patient weights gives a batch of curves by two matrix products.
+
+    In the flipped problem the curve walks the scores upwards; FPR moves only at tie groups
+    holding malignant rows, so the area is a sum over those groups, and the benign side enters
+    only through cumulative benign weight before and at the end of each such group. Rows with
+    equal scores form one threshold, as in `roc_curve`: one diagonal segment. Benign rows fall
+    into 2G + 1 segments around the G groups (before group 0, inside it, between it and group
+    1, ..., after the last); each patient's benign rows are counted per segment, its malignant
+    rows per group.
+    """
+
+    benign: sparse.csr_array  # (2G + 1, n_patients): benign rows per segment and patient
+    malignant: sparse.csr_array  # (G, n_patients): malignant rows per group and patient
+    max_fpr: float
+
+    @classmethod
+    def build(
+        cls,
+        y: np.ndarray,
+        s: np.ndarray,
+        codes: np.ndarray,
+        min_tpr: float = 0.80,
+        n_patients: int | None = None,
+    ) -> SortedCurve:
+        n_patients = int(codes.max()) + 1 if n_patients is None else n_patients
+        order = np.argsort(s, kind="stable")
+        sorted_s = s[order]
+        group = np.concatenate(([0], np.cumsum(sorted_s[1:] != sorted_s[:-1])))
+        malignant = y[order] == 1
+        groups_with_malignant, malignant_group = np.unique(group[malignant], return_inverse=True)
+        benign_group = group[~malignant]
+        # Malignant groups strictly below each benign row's group; a tie with one of them puts
+        # the row inside that group's segment.
+        below = np.searchsorted(groups_with_malignant, benign_group, "left")
+        tied = groups_with_malignant[np.minimum(below, groups_with_malignant.size - 1)]
+        segment = 2 * below + (tied == benign_group)
+        n_groups = groups_with_malignant.size
+        return cls(
+            benign=_counts(segment, codes[order][~malignant], 2 * n_groups + 1, n_patients),
+            malignant=_counts(malignant_group, codes[order][malignant], n_groups, n_patients),
+            max_fpr=1.0 - min_tpr,
+        )
+
+    def pauc(self, patient_weight: np.ndarray) -> float | np.ndarray:
+        """ISIC pAUC with every row weighted by its patient's weight: one float for a weight
+        vector, one value per row for a (batch, n_patients) matrix."""
+        areas = self.areas(np.atleast_2d(patient_weight), (self.max_fpr,))[0]
+        return float(areas[0]) if np.ndim(patient_weight) == 1 else areas
+
+    def areas(self, weights: np.ndarray, max_fprs: tuple[float, ...]) -> np.ndarray:
+        """(len(max_fprs), batch): for each row of patient weights (batch, n_patients), the
+        area under its weighted flipped curve from FPR 0 to each of `max_fprs` (1: the ROC
+        AUC), all from one pass over the curve."""
+        weights = np.asarray(weights, dtype=np.float64)
+        benign_cum = np.cumsum((self.benign @ weights.T).T, axis=1)  # (batch, segments)
+        total_benign = benign_cum[:, -1:]
+        tpr_start = benign_cum[:, 0:-1:2] / total_benign  # before each group
+        tpr_end = benign_cum[:, 1::2] / total_benign  # ... and through its end
+        malignant_cum = np.cumsum((self.malignant @ weights.T).T, axis=1)
+        fpr_end = malignant_cum / malignant_cum[:, -1:]
+        fpr_start = np.concatenate((np.zeros((fpr_end.shape[0], 1)), fpr_end[:, :-1]), axis=1)
+        fpr = _interleaved(fpr_start, fpr_end)
+        tpr = _interleaved(tpr_start, tpr_end)
+        return np.stack([_areas_up_to(fpr, tpr, cut) for cut in max_fprs])
+
+
+def _interleaved(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Each row's curve points: 0, then every group's start and end in turn."""
+    out = np.zeros((start.shape[0], 2 * start.shape[1] + 1))
+    out[:, 1::2] = start
+    out[:, 2::2] = end
+    return out
+
+
+def _counts(index: np.ndarray, codes: np.ndarray, n_index: int, n_patients: int):
+    """Rows per (index, patient) as a sparse (n_index, n_patients) matrix."""
+    ones = np.ones(index.size)
+    return sparse.csr_array((ones, (index, codes)), shape=(n_index, n_patients))
+
+
+def _areas_up_to(fpr: np.ndarray, tpr: np.ndarray, max_fpr: float) -> np.ndarray:
+    """Trapezoid area under each row's (fpr, tpr) polyline from 0 to max_fpr, interpolating
+    linearly at the cut (`_area_up_to` for a batch of curves)."""
+    x0, x1, y0, y1 = fpr[:, :-1], fpr[:, 1:], tpr[:, :-1], tpr[:, 1:]
+    left, right = np.minimum(x0, max_fpr), np.minimum(x1, max_fpr)
+    width = x1 - x0
+    slope = np.divide(y1 - y0, width, out=np.zeros_like(width), where=width > 0)
+    return np.sum((right - left) * (y0 + slope * (left - x0) + y0 + slope * (right - x0)) / 2, 1)
+
+
+def _area_up_to(fpr: np.ndarray, tpr: np.ndarray, max_fpr: float) -> float:
+    """Trapezoid area under (fpr, tpr) from 0 to max_fpr, interpolating linearly at the cut."""
+    stop = int(np.searchsorted(fpr, max_fpr, "right"))
+    tpr_at_cut = np.interp(max_fpr, fpr[stop - 1 : stop + 1], tpr[stop - 1 : stop + 1])
+    return float(auc(np.append(fpr[:stop], max_fpr), np.append(tpr[:stop], tpr_at_cut)))

@@ -32,10 +32,12 @@ RESULT_FILES = ("oof.parquet", "test_predictions.parquet", "submission.csv")
 
 @pytest.fixture(scope="session")
 def tiny_dir(tmp_path_factory) -> Path:
-    """3,000 train rows (60 malignant), 400 test rows, a sample submission and the config."""
+    """3,000 train rows (60 malignant), 400 test rows, a sample submission, the test rows'
+    labels (test-labels.csv, 8 malignant: a cohort for evaluate) and the config."""
     folder = tmp_path_factory.mktemp("tiny")
-    train, test = synthetic.generate(3_000, 400, seed=3, malignant_rate=0.02)
-    synthetic.write_kaggle_layout(train, test, folder)
+    data = synthetic.draw(3_000, 400, seed=3, malignant_rate=0.02)
+    synthetic.write_kaggle_layout(data.train, data.test, folder)
+    synthetic.write_test_labels(data.test_labels, folder)
     (folder / "tiny.toml").write_text(TINY_TOML)
     return folder
 

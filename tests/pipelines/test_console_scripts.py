@@ -21,6 +21,7 @@ BAD_ARGUMENTS = {
     "tbp-blend": ["--run", "/nonexistent", "--out", "/nonexistent-blend"],
     "tbp-feature-report": ["--run", "/nonexistent", "--out", "/nonexistent-report.html"],
     "tbp-tune": ["--model", "lgbm", "--n-trials", "0", "--out", "x.toml"],
+    "tbp-evaluate": ["--run", "/nonexistent", "--cohort", "/nonexistent.csv", "--out", "x"],
 }
 
 

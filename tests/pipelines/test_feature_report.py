@@ -9,8 +9,6 @@ import re
 import shutil
 import subprocess
 import sys
-from html import unescape
-from html.parser import HTMLParser
 
 import numpy as np
 import polars as pl
@@ -24,41 +22,9 @@ from models.evaluation import isic_pauc
 from pipelines import feature_report as command
 from pipelines._cli import run_cli
 from tests.conftest import MARKUP_ATTRIBUTION, REPO
+from tests.pages import Page, browser_flags, verdict_in_browser
 
 SECTIONS = ["data", "features", "model", "groups", "lesions"]
-
-
-class _Page(HTMLParser):
-    """Sections (id -> images, missing-input lines), every src/href, and script tags."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.sections: dict[str, dict] = {}
-        self.current: str | None = None
-        self.links: list[str] = []
-        self.scripts = 0
-        self.tiles = 0
-        self._missing = False
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "section":
-            self.current = attrs["id"]
-            self.sections[self.current] = {"images": 0, "missing": []}
-        for key in ("src", "href"):
-            if key in attrs:
-                self.links.append(attrs[key])
-        if tag == "img" and self.current:
-            self.sections[self.current]["images"] += 1
-            self.tiles += "tile" in attrs.get("class", "")
-        self.scripts += tag == "script"
-        self._missing = tag == "p" and attrs.get("class") == "missing"
-
-    def handle_data(self, data):
-        if self._missing and self.current and data.strip():
-            self.sections[self.current]["missing"].append(data.strip())
-            self._missing = False
 
 
 def _facts(html: str) -> dict[str, str]:
@@ -77,7 +43,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 def test_every_section_is_there_with_its_pictures(feature_report):
     html = feature_report.read_text()
-    page = _Page(html)
+    page = Page(html)
     assert list(page.sections) == SECTIONS
     for key, section in page.sections.items():
         assert section["images"] >= 1, key
@@ -137,14 +103,14 @@ def test_markup_from_the_data_comes_out_as_text(feature_report):
     html = feature_report.read_text()
     assert MARKUP_ATTRIBUTION not in html
     assert "&lt;script&gt;alert(&#34;attribution&#34;)&lt;/script&gt;" in html
-    assert _Page(html).scripts == 1  # the page's own sorting and search script, nothing else
+    assert Page(html).scripts == 1  # the page's own sorting and search script, nothing else
     summary = feature_report.with_suffix(".md").read_text()
     assert "<script" not in summary and "&lt;script&gt;" in summary
 
 
 def test_the_page_needs_nothing_from_the_network(feature_report):
     html = feature_report.read_text()
-    page = _Page(html)
+    page = Page(html)
     assert all(link.startswith(("data:", "#")) for link in page.links), page.links
     assert not re.search(r"url\(\s*(?!['\"]?data:)", html)
     assert not re.search(r"@import|https?://", html)
@@ -159,7 +125,7 @@ def test_the_real_rows_report_and_missing_inputs_take_one_line(real_dir, tmp_pat
     out = tmp_path / "report.html"
     assert command.main(["--data-dir", str(data), "--out", str(out)]) == 0
     html = out.read_text()
-    page = _Page(html)
+    page = Page(html)
     assert list(page.sections) == SECTIONS
     facts = _facts(html)
     assert facts["training lesions"] == "5,000" and facts["malignant lesions"].startswith("393 (")
@@ -248,51 +214,25 @@ window.addEventListener("load", function () {
 });
 </script>
 """
-# Installed first in <head>, so that an error in any later script is caught.
-_ERROR_HOOK = (
-    "<script>window.__errors = []; window.addEventListener('error', "
-    "function (e) { window.__errors.push(String(e.message)); });</script>"
-)
-
-
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
 
 
 def test_the_report_loads_in_a_real_browser(feature_report, tmp_path):
-    browser = _chromium()
-    if browser is None:
-        pytest.skip("no Chromium installed (.ci/run installs Debian's chromium)")
     html = feature_report.read_text()
-    page = tmp_path / "checked.html"
-    page.write_text(
-        html.replace("<head>", "<head>" + _ERROR_HOOK, 1).replace(
-            "</body>", _BROWSER_CHECK + "</body>"
-        )
-    )
-    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-    flags += ["--enable-logging=stderr", "--v=0", f"--user-data-dir={tmp_path / 'profile'}"]
-    result = subprocess.run(
-        [*flags, "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    title = re.search(r"<title>(.*?)</title>", result.stdout, re.S).group(1)
-    verdict = json.loads(unescape(title))
+    verdict = verdict_in_browser(html, _BROWSER_CHECK, tmp_path)
     assert verdict["errors"] == []
-    assert not [line for line in result.stderr.splitlines() if "CONSOLE" in line]
     assert verdict["sections"] == SECTIONS
-    assert verdict["images"] == sum(s["images"] for s in _Page(html).sections.values())
+    assert verdict["images"] == sum(s["images"] for s in Page(html).sections.values())
     assert verdict["broken"] == []
     assert verdict["sorted"] and verdict["shown_match"] and verdict["shown"] > 0
     assert verdict["sprite"] == 'url("data:image/png;base64,'
     screenshot = tmp_path / "report.png"
     subprocess.run(
-        [*flags, "--window-size=1280,2400", f"--screenshot={screenshot}", feature_report.as_uri()],
+        [
+            *browser_flags(tmp_path),
+            "--window-size=1280,2400",
+            f"--screenshot={screenshot}",
+            feature_report.as_uri(),
+        ],
         capture_output=True,
         timeout=120,
     )
@@ -318,7 +258,7 @@ def test_a_run_with_image_scores_shows_their_features(tmp_path):
     html = out.read_text()
     # The image family's four features of the score column, in the feature table.
     assert len(re.findall(r"<tr><td><code>image_score", html)) == 4
-    assert _Page(html).sections["model"]["missing"] == []
+    assert Page(html).sections["model"]["missing"] == []
     # Without its score file the run's features cannot be built: one line says so.
     (data / "train-image-scores.csv").rename(tmp_path / "moved.csv")
     inputs = resolve_inputs(None, run)

@@ -1,6 +1,6 @@
 """Image-model scores through the commands: train_gbdt with them as features on the image
 model's folds, predict reproducing its test predictions, missing scores, the in-fold warning,
-and resume refusing another score file."""
+resume refusing another score file, and evaluate scoring a cohort with its image scores."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ import polars as pl
 import pytest
 
 from features import synthetic
+from features.build import FeatureSpec
 from features.score_files import read_score_file
 from models import artifacts
 from models.config import load_config
 from models.cv import STOP_AFTER_ENV
 from models.evaluation import isic_pauc
+from models.external import evaluate_run
+from models.external.training_data import training_frame
 from pipelines import predict, train_gbdt
 from pipelines._cli import run_cli
 from tests.conftest import CHECK_RUN, FAST_TOML, REPO
@@ -132,6 +135,28 @@ def test_a_missing_test_score_stops_predict_or_becomes_null(image_run, image_dat
     assert predict.main([*argv, "--allow-missing-scores"]) == 0
     scored = pl.read_csv(out)
     assert scored.height == test.height and scored["target"].is_finite().all()
+
+
+def test_evaluate_scores_a_cohort_with_its_image_scores(image_run, image_data, tmp_path):
+    # The test lesions' labels, from the same draw as the files.
+    labels = synthetic.draw(20_000, 2_000, seed=7, malignant_rate=0.005).test_labels
+    labels.write_csv(tmp_path / "labels.csv")
+    cohort, scores = image_data / "test-metadata.csv", image_data / "test-image-scores.csv"
+    results = evaluate_run(
+        image_run, cohort, tmp_path / "evaluation", labels=tmp_path / "labels.csv",
+        image_scores=scores,
+    ).results  # fmt: skip
+    assert results["source"]["image_scores"] == str(scores)
+    # The same lesions, features and models as the run's own test predictions.
+    predicted = pl.read_parquet(image_run / "test_predictions.parquet").join(labels, on="isic_id")
+    expected = isic_pauc(predicted["target"].to_numpy(), predicted["ensemble"].to_numpy())
+    assert results["pauc"]["ensemble"] == pytest.approx(expected, abs=1e-12)
+    # The shift's training side carries the image scores the run recorded.
+    manifest = json.loads((image_run / "manifest.json").read_text())
+    train = training_frame(manifest, FeatureSpec.from_dict(manifest["feature_spec"]))
+    recorded = pl.read_csv(image_data / "train-image-scores.csv")
+    joined = train.select("isic_id", "image_score").join(recorded, on="isic_id")
+    assert joined.height == train.height and (joined["image_score"] == joined["score"]).all()
 
 
 def test_missing_train_scores_stop_before_anything_is_written(image_data, tmp_path, capsys):

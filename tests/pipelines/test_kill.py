@@ -3,7 +3,8 @@ at chosen points (`models.faults`: while the features are built, between fits, w
 written). No complete-looking output is left; predict refuses the half-written run folder with
 one line; rerunning (train_gbdt with --resume, which also takes over the dead run's lock) ends
 with the same oof.parquet, test_predictions.parquet and submission.csv bytes as a run that was
-never interrupted; a tune study whose trial was killed ends complete, the trial retried.
+never interrupted; a tune study whose trial was killed ends complete, the trial retried; a
+killed evaluate leaves no evaluation folder and reruns to the same files.
 
 The killed commands of one test run side by side, then their reruns: the cost is about two
 commands' time per test, not one per kill point."""
@@ -21,7 +22,7 @@ import tomllib
 import optuna
 from optuna.trial import TrialState
 
-from pipelines import blend, compare, predict
+from pipelines import blend, compare, evaluate, predict
 from pipelines._cli import run_cli
 from tests.conftest import CHECK_RUN
 from tests.pipelines.conftest import (
@@ -159,6 +160,41 @@ def test_a_killed_blend_leaves_no_folder_and_reruns_to_the_same_bytes(
         assert run_cli(lambda out=out: blend.main(blend_args(tiny_run, out))) == 0
         assert visible(out.parent) == {"blend"}, point
         same_bytes(out, tiny_blend, RESULT_FILES)
+
+
+def test_a_killed_evaluation_leaves_no_folder_and_reruns_to_the_same_bytes(
+    tiny_dir, tiny_run, tmp_path
+):
+    # Killed while scores.parquet is written, and with the folder complete under its .partial
+    # name: the next evaluation replaces the partial folder and takes over the lock.
+    points = ["write:scores.parquet", "evaluation_done"]
+    outs = {p: tmp_path / p.replace(":", "-") / "evaluation" for p in points}
+    killed = {
+        p: start("evaluate", _evaluate(tiny_dir, tiny_run, out), p) for p, out in outs.items()
+    }
+    for point, out in outs.items():
+        code, err = finish(killed[point])
+        assert code == KILLED, err
+        assert visible(out.parent) == {"evaluation.lock", "evaluation.partial"}, point
+        assert run_cli(lambda out=out: evaluate.main(_evaluate(tiny_dir, tiny_run, out))) == 0
+        assert visible(out.parent) == {"evaluation"}, point
+        assert visible(out) == {
+            "evaluation.json", "scores.parquet", "evaluation.html", "evaluation.md",
+        }  # fmt: skip
+    same_bytes(*outs.values(), ("evaluation.json", "scores.parquet"))
+
+
+def _evaluate(tiny_dir, run, out) -> list[str]:
+    cohort = ["--cohort", str(tiny_dir / "test-metadata.csv")]
+    return [
+        "--run",
+        str(run),
+        *cohort,
+        "--labels",
+        str(tiny_dir / "test-labels.csv"),
+        "--out",
+        str(out),
+    ]
 
 
 def test_a_tune_study_with_a_killed_trial_ends_complete(tiny_dir, tmp_path):

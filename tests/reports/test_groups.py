@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from models.evaluation import isic_pauc
+from models.evaluation import MIN_MALIGNANT_FOR_SCORE, isic_pauc
 from reports.groups import age_band, group_scores
 
 
@@ -40,3 +40,26 @@ def test_group_scores_match_polars_and_the_metric():
         assert rows[site]["pauc"] == pytest.approx(expected, abs=1e-12)
         low, high = rows[site]["interval"]
         assert low <= high
+
+
+def test_a_group_with_fewer_than_five_malignant_lesions_gets_counts_and_no_score():
+    rng = np.random.default_rng(4)
+    n = 3000
+    site = np.where(np.arange(n) < 300, "rare", "common")
+    target = np.zeros(n, dtype=np.int64)
+    target[: MIN_MALIGNANT_FOR_SCORE - 1] = 1  # "rare": one malignant lesion short of a score
+    target[300:400] = 1
+    frame = pl.DataFrame(
+        {
+            "patient_id": [f"IP_{p:03d}" for p in rng.integers(0, 100, n)],
+            "target": target,
+            "site": site,
+            "ensemble": rng.random(n) + target,
+        }
+    )
+    rows = {r["group"]: r for r in group_scores(frame, "site", seed=0)}
+    rare = rows["rare"]
+    assert (rare["lesions"], rare["malignant"]) == (300, MIN_MALIGNANT_FOR_SCORE - 1)
+    assert rare["pauc"] is None and rare["interval"] is None
+    assert rare["pauc_text"] == "-" and rare["interval_text"] == "-"
+    assert rows["common"]["pauc"] is not None and rows["common"]["interval"] is not None

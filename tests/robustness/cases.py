@@ -13,6 +13,8 @@ write: absent after an error, complete after a clean exit.
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass, replace
 
 import polars as pl
@@ -602,6 +604,157 @@ def _synthetic_cases() -> list[Case]:
     ]
 
 
+COHORT = "cohort.csv"
+LABELS = "test-labels.csv"
+SUBMISSION = "submission.csv"
+EVALUATE_ARGS = ("--run", "{run}", "--cohort", "{data}/" + COHORT, "--out", "{dir}/evaluation")
+LABELS_ARGS = (
+    *EVALUATE_ARGS[:2],
+    "--cohort",
+    "{data}/" + TEST,
+    "--labels",
+    "{data}/" + LABELS,
+    *EVALUATE_ARGS[4:],
+)
+SCORES_ARGS = ("--scores", "{data}/" + SUBMISSION, *EVALUATE_ARGS[2:])
+
+
+def _labelled() -> Fault:
+    """A labelled cohort of the test lesions (every tenth one malignant): LABELS, and COHORT (the
+    test file with them as `target`); and the shared run's submission for them, SUBMISSION."""
+
+    def apply(ws: f.Workspace) -> None:
+        test = pl.read_csv(ws.data / TEST, infer_schema=False)
+        malignant = (pl.int_range(pl.len()) % 10 == 0).cast(pl.Int8)
+        labels = test.select("isic_id", target=malignant)
+        labels.write_csv(ws.data / LABELS)
+        test.with_columns(labels["target"]).write_csv(ws.data / COHORT)
+        shutil.copy(ws.run / SUBMISSION, ws.data / SUBMISSION)
+
+    return apply
+
+
+def _training_value_in_cohort(column: str, row: int) -> Fault:
+    """Cohort lesion `row` takes the first training lesion's `column` (its id, or its patient)."""
+
+    def apply(ws: f.Workspace) -> None:
+        value = pl.read_csv(ws.data / TRAIN, infer_schema=False)[column][0]
+        f.set_cell(COHORT, column, row, value)(ws)
+
+    return apply
+
+
+def _with_image_scores(folder) -> None:
+    """A run folder whose manifest says that its features need image scores."""
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["feature_spec"]["image"] = {"columns": ["image"], "norms": {}}
+    path.write_text(json.dumps(manifest))
+
+
+def _evaluate_cases() -> list[Case]:
+    out = "{dir}/evaluation"
+
+    def case(fault, setup, argv=EVALUATE_ARGS, **kwargs) -> Case:
+        return Case("evaluate", fault, f.all_of(_labelled(), setup), argv, out, **kwargs)
+
+    def with_flags(*flags: str) -> tuple[str, ...]:
+        return (*EVALUATE_ARGS[:-2], *flags, *EVALUATE_ARGS[-2:])
+
+    cases = [
+        case("cohort: missing file", f.remove(COHORT)),
+        case(
+            "cohort: a test-layout file without --labels",
+            f.nothing(),
+            (*EVALUATE_ARGS[:3], "{data}/" + TEST, *EVALUATE_ARGS[4:]),
+        ),
+        case("cohort: target outside {0, 1}", f.set_cell(COHORT, "target", 3, "2")),
+        case("cohort: no malignant lesion", f.set_column(COHORT, "target", "0")),
+        case("cohort: no benign lesion", f.set_column(COHORT, "target", "1")),
+        case("cohort: a duplicate isic_id", f.copy_cell(COHORT, "isic_id", 2, 9)),
+        case("cohort: a lesion the run trained on", _training_value_in_cohort("isic_id", 2)),
+        case(
+            "cohort: a lesion the run trained on, after blank lines",
+            f.all_of(_training_value_in_cohort("isic_id", 2), f.blank_lines(COHORT, 1)),
+        ),
+        case("labels: missing file", f.remove(LABELS), LABELS_ARGS),
+        case("labels: a lesion without a label", f.drop_rows(LABELS, [2]), LABELS_ARGS),
+        case("labels: a label outside {0, 1}", f.set_cell(LABELS, "target", 3, "7"), LABELS_ARGS),
+        case(
+            "labels: a label outside {0, 1}, after blank lines",
+            f.all_of(f.set_cell(LABELS, "target", 3, "7"), f.blank_lines(LABELS, 2)),
+            LABELS_ARGS,
+        ),
+        case("labels: a duplicate isic_id", f.copy_cell(LABELS, "isic_id", 1, 4), LABELS_ARGS),
+        case("labels: no target column", f.drop_column(LABELS, "target"), LABELS_ARGS),
+        case(
+            "--image-scores for a run trained without them",
+            f.nothing(),
+            with_flags("--image-scores", "{data}/" + TEST_SCORES),
+        ),
+        case(
+            "a run trained with image scores, without --image-scores",
+            f.copy_run("image-run", _with_image_scores),
+            ("--run", "{dir}/image-run", *EVALUATE_ARGS[2:]),
+        ),
+        case("--eval-by a column not in the cohort", f.nothing(), with_flags("--eval-by", "x")),
+        case("--eval-by a numeric column", f.nothing(), with_flags("--eval-by", "tbp_lv_A")),
+        case(
+            "--scores: the score column missing",
+            f.nothing(),
+            (*SCORES_ARGS[:2], "--score-column", "prob", *SCORES_ARGS[2:]),
+        ),
+        case("--scores: a lesion without a score", f.drop_rows(SUBMISSION, [2]), SCORES_ARGS),
+        case(
+            "--scores: a wrongly typed score",
+            f.set_cell(SUBMISSION, "target", 5, "high"),
+            SCORES_ARGS,
+        ),
+        case(
+            "--scores --probability: a score above 1",
+            f.set_cell(SUBMISSION, "target", 4, "1.5"),
+            (*SCORES_ARGS[:2], "--probability", *SCORES_ARGS[2:]),
+        ),
+        case(
+            "a run folder that does not exist",
+            f.nothing(),
+            ("--run", "{dir}/no-run", *EVALUATE_ARGS[2:]),
+        ),
+        Case(
+            "evaluate",
+            UNWRITABLE,
+            f.all_of(_labelled(), f.write("blocked", "")),
+            (*EVALUATE_ARGS[:-1], "{dir}/blocked/evaluation"),
+            "{dir}/blocked/evaluation",
+        ),
+        case("a full disk", f.nothing(), file_size_limit=2000),
+    ]
+    done = out + "/evaluation.json"
+    valid = [
+        ("nothing wrong", f.nothing(), EVALUATE_ARGS, ""),
+        ("the labels apart (--labels)", f.nothing(), LABELS_ARGS, ""),
+        (
+            "a cohort patient the run trained on",
+            _training_value_in_cohort("patient_id", 2),
+            EVALUATE_ARGS,
+            "1 cohort patient also has lesions in the run's training data (RUN/oof.parquet); "
+            "the cohort is not fully external to the run",
+        ),
+        ("--scores: the run's submission", f.nothing(), SCORES_ARGS, ""),
+        (
+            "--scores --allow-missing-scores: a lesion without a score",
+            f.drop_rows(SUBMISSION, [2]),
+            (*SCORES_ARGS[:-2], "--allow-missing-scores", *SCORES_ARGS[-2:]),
+            f"DATA/{SUBMISSION}: 1 of 60 cohort lesions have no score in column 'target'; left out",
+        ),
+    ]
+    cases += [
+        Case("evaluate", fault, f.all_of(_labelled(), setup), argv, done, exit=0, message=warning)
+        for fault, setup, argv, warning in valid
+    ]
+    return cases
+
+
 # The line each error case prints, as the suite finds it (folders as DATA, RUN, DIR).
 MESSAGES: dict[str, str] = {
     "train_gbdt: a full disk": "error: DIR/run.partial/manifest.json: cannot write it (...)",
@@ -687,6 +840,31 @@ MESSAGES: dict[str, str] = {
     "predict: test file: a wrongly typed value after a quoted line break": "error: DATA/test-metadata.csv: column 'age_approx', data row 7: cannot read 'forty' as a number",
     "blend: score file: a row a cell short in the middle": "error: DATA/train-scores.csv: data row 6 has 1 of 2 fields; expected one per column of the header (a cell is missing, not empty)",
     "blend: score file: a wrongly typed score after blank lines": "error: DATA/train-scores.csv: column 'image', data row 10: cannot read 'high' as a number",
+    "evaluate: cohort: missing file": "error: DATA/cohort.csv: file not found",
+    "evaluate: cohort: a test-layout file without --labels": "error: DATA/test-metadata.csv: required column 'target' is missing; expected a train-layout cohort with the labels in 'target', or a test-layout one with --labels FILE (isic_id,target)",
+    "evaluate: cohort: target outside {0, 1}": "error: DATA/cohort.csv: column 'target', data row 3: expected 0 or 1, got 2",
+    "evaluate: cohort: no malignant lesion": "error: DATA/cohort.csv: column 'target': the cohort has no malignant (1) lesion among its 60; an evaluation needs malignant and benign lesions",
+    "evaluate: cohort: no benign lesion": "error: DATA/cohort.csv: column 'target': the cohort has no benign (0) lesion among its 60; an evaluation needs malignant and benign lesions",
+    "evaluate: cohort: a duplicate isic_id": "error: DATA/cohort.csv: column 'isic_id': 'ISIC_8227119' appears more than once (data rows 2, 9)",
+    "evaluate: cohort: a lesion the run trained on": "error: DATA/cohort.csv: isic_id ISIC_6478759 (data row 2) is a lesion the run RUN trained on (1 of 60 cohort lesions); expected lesions it never saw (the run's own out-of-fold scores are in RUN/oof.parquet)",
+    "evaluate: cohort: a lesion the run trained on, after blank lines": "error: DATA/cohort.csv: isic_id ISIC_6478759 (data row 4) is a lesion the run RUN trained on (1 of 60 cohort lesions); expected lesions it never saw (the run's own out-of-fold scores are in RUN/oof.parquet)",
+    "evaluate: labels: missing file": "error: DATA/test-labels.csv: file not found",
+    "evaluate: labels: a lesion without a label": "error: DATA/test-labels.csv: isic_id ISIC_8227119 (data row 2 of DATA/test-metadata.csv) has no label (1 of 60 cohort lesions without one); expected a label for every cohort lesion",
+    "evaluate: labels: a label outside {0, 1}": "error: DATA/test-labels.csv: column 'target', data row 3: expected 0 or 1, got 7",
+    "evaluate: labels: a label outside {0, 1}, after blank lines": "error: DATA/test-labels.csv: column 'target', data row 5: expected 0 or 1, got 7",
+    "evaluate: labels: a duplicate isic_id": "error: DATA/test-labels.csv: column 'isic_id': 'ISIC_8591286' appears more than once (data rows 1, 4)",
+    "evaluate: labels: no target column": "error: DATA/test-labels.csv: required column 'target' is missing",
+    "evaluate: --image-scores for a run trained without them": "error: DATA/test-scores.csv: the run RUN was trained without image scores; expected no --image-scores",
+    "evaluate: a run trained with image scores, without --image-scores": "error: DIR/image-run: the run was trained with image scores (image); expected --image-scores FILE with the cohort lesions' scores",
+    "evaluate: --eval-by a column not in the cohort": "error: DATA/cohort.csv: column 'x' (--eval-by) is not in the cohort; expected one of its categorical columns",
+    "evaluate: --eval-by a numeric column": "error: DATA/cohort.csv: column 'tbp_lv_A' is Float64; expected a categorical column (string or category)",
+    "evaluate: --scores: the score column missing": "error: DATA/submission.csv: required column 'prob' is missing",
+    "evaluate: --scores: a lesion without a score": "error: DATA/submission.csv: isic_id ISIC_8227119 (data row 2 of DATA/cohort.csv) has no score in column 'target' (1 of 60 cohort lesions without one); expected a score for every cohort lesion, or pass --allow-missing-scores to leave them out",
+    "evaluate: --scores: a wrongly typed score": "error: DATA/submission.csv: column 'target', data row 5: cannot read 'high' as a number",
+    "evaluate: --scores --probability: a score above 1": "error: DATA/submission.csv: column 'target': 1.5 for isic_id ISIC_8158866 is not a probability; --probability expects every score in [0, 1]",
+    "evaluate: a run folder that does not exist": "error: DIR/no-run: not a run folder (no manifest.json)",
+    "evaluate: a file where the --out folder's parent should be": "error: DIR/blocked/evaluation: cannot create its folder (File exists)",
+    "evaluate: a full disk": "error: DIR/evaluation.partial/scores.parquet: cannot write it (...)",
 }
 
 
@@ -706,5 +884,6 @@ CASES: list[Case] = [
         *_compare_cases(),
         *_report_cases(),
         *_synthetic_cases(),
+        *_evaluate_cases(),
     )
 ]

@@ -7,7 +7,14 @@ import polars as pl
 import pytest
 
 from features.errors import UserError
-from models.evaluation import fold_scores, group_labels, isic_pauc, scores_by_group
+from models.evaluation import (
+    MIN_MALIGNANT_FOR_SCORE,
+    enough_to_score,
+    fold_scores,
+    group_labels,
+    isic_pauc,
+    scores_by_group,
+)
 
 
 def test_scores_by_group_are_the_metric_on_each_groups_rows():
@@ -22,6 +29,26 @@ def test_scores_by_group_are_the_metric_on_each_groups_rows():
     assert out["a"]["pauc"]["m"] == isic_pauc(y[a], s[a])
     assert out["a"]["n_rows"] == 1_000 and out["a"]["n_positive"] == int(y[a].sum())
     assert out["c"]["pauc"]["m"] is None
+
+
+def test_a_group_with_fewer_than_five_malignant_lesions_has_no_score():
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.array(["four", "five", "all malignant"]), [200, 200, 6])
+    y = np.zeros(groups.size, dtype=np.int8)
+    y[:4] = 1  # "four": four malignant lesions
+    y[200:205] = 1  # "five": five
+    y[400:] = 1  # "all malignant": six, and no benign one
+    s = rng.random(groups.size) + y
+    out = scores_by_group(y, {"m": s}, groups)
+    assert MIN_MALIGNANT_FOR_SCORE == 5
+    assert out["four"] == {"n_rows": 200, "n_positive": 4, "pauc": {"m": None}}
+    assert out["five"]["pauc"]["m"] == isic_pauc(y[200:400], s[200:400])
+    assert out["all malignant"]["pauc"]["m"] is None
+    assert [enough_to_score(y[groups == g]) for g in ("four", "five", "all malignant")] == [
+        False,
+        True,
+        False,
+    ]
 
 
 def test_group_column_must_exist_and_be_categorical():

@@ -17,7 +17,7 @@ from models.evaluation import (
     patient_bootstrap_ci,
     top15_retrieval,
 )
-from models.evaluation.metric import _SortedCurve
+from models.evaluation.metric import SortedCurve
 
 CHECK_RUN = Path(__file__).resolve().parents[3] / ".." / "shared" / "tools" / "check_run.py"
 
@@ -117,7 +117,7 @@ def test_weighted_curve_with_unit_weights_equals_isic_pauc():
     rng = np.random.default_rng(2)
     for n in (5, 40, 400, 4000):
         y, s = _random_case(rng, n)
-        curve = _SortedCurve.build(y, s, np.arange(n))
+        curve = SortedCurve.build(y, s, np.arange(n))
         assert curve.pauc(np.ones(n, dtype=np.int64)) == pytest.approx(isic_pauc(y, s), abs=1e-12)
 
 
@@ -126,7 +126,7 @@ def test_weighted_curve_equals_materialised_resample():
     n_patients = 60
     patient = rng.integers(0, n_patients, 600)
     y, s = _random_case(rng, patient.size)
-    curve = _SortedCurve.build(y, s, patient)
+    curve = SortedCurve.build(y, s, patient)
     checked = 0
     while checked < 5:
         weight = np.bincount(rng.integers(0, n_patients, n_patients), minlength=n_patients)

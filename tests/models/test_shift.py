@@ -1,4 +1,4 @@
-"""Tests for reports/shift.py: the adversarial classifier finds a planted shift and names its
+"""Tests for models/shift.py: the adversarial classifier finds a planted shift and names its
 feature, finds none where there is none, and the KS statistics match scipy's."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import ks_2samp
 
 from models.boosters import Matrix
-from reports.shift import shift_test, too_small
+from models.shift import patient_sample, row_sample, shift_test, too_small
 
 
 def _side(rng, n_patients: int, first: int, moved: float) -> tuple[Matrix, np.ndarray]:
@@ -43,3 +43,17 @@ def test_the_classifier_finds_a_planted_shift_and_only_that(moved, low, high):
 def test_a_tiny_test_file_makes_no_shift_test():
     assert "needs at least 200 rows of 50 patients" in too_small(3, 3)
     assert too_small(5000, 60) is None
+
+
+def test_a_shift_sample_takes_whole_patients_then_rows():
+    patients = pl.Series("patient_id", np.repeat([f"P{i:03d}" for i in range(500)], 30))
+    frame = pl.DataFrame({"patient_id": patients, "x": np.arange(patients.len())})
+    rows = patient_sample(frame["patient_id"], 300, seed=1)
+    taken = frame[rows]
+    # Whole patients: each drawn patient keeps all 30 of its lesions.
+    assert taken["patient_id"].n_unique() == 300
+    assert (taken["patient_id"].value_counts()["count"] == 30).all()
+    assert (np.diff(rows) > 0).all()
+    assert row_sample(10, 20, seed=0).tolist() == list(range(10))
+    assert len(set(row_sample(1000, 50, seed=0).tolist())) == 50
+    assert "the cohort has 3 rows of 3 patients" in too_small(3, 3, "the cohort")

@@ -1,0 +1,154 @@
+"""Evaluate a saved run (or any score file) on a labelled cohort it never trained on:
+discrimination, thresholds fixed in advance, calibration, net benefit, subgroups and shift, each
+with a patient-bootstrap interval, written to an evaluation folder with its page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from features.errors import UserError
+from models.artifacts import folder_lock
+from models.external import Evaluation, default_evaluation_dir, evaluate_run, evaluate_scores
+from pipelines._cli import run_cli, whole_number
+from reports.evaluation import summary_lines, write_evaluation_page
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    finished = evaluate(**vars(args))
+    print(
+        "\n".join([*summary_lines(finished.results), f"folder: {finished.path}"]), file=sys.stdout
+    )
+    return 0
+
+
+def evaluate(
+    cohort: Path,
+    run: Path | None = None,
+    scores: Path | None = None,
+    score_column: str = "target",
+    probability: bool = False,
+    labels: Path | None = None,
+    image_scores: Path | None = None,
+    allow_missing_scores: bool = False,
+    batch_rows: int | None = None,
+    eval_by: list[str] | tuple[str, ...] = (),
+    out: Path | None = None,
+) -> Evaluation:
+    """The command as a function, its flags as keyword arguments: evaluate `run` (or the score
+    file `scores`) on `cohort` and write the evaluation folder `out` (default
+    evaluations/<UTC time>), holding its lock while it is built."""
+    if (run is None) == (scores is None):
+        raise UserError("expected either --run RUN_DIR or --scores FILE, not both or neither")
+    if scores is not None and image_scores is not None:
+        raise UserError(
+            f"--image-scores {image_scores}: goes with --run; a score file is already scored"
+        )
+    if run is not None and (probability or score_column != "target"):
+        raise UserError("--probability and --score-column go with --scores, not with --run")
+    out = Path(out) if out is not None else default_evaluation_dir()
+    with folder_lock(out, "evaluate"):
+        if run is not None:
+            return evaluate_run(
+                run,
+                cohort,
+                out,
+                labels=labels,
+                image_scores=image_scores,
+                allow_missing_scores=allow_missing_scores,
+                batch_rows=batch_rows,
+                eval_by=eval_by,
+                page=write_evaluation_page,
+            )
+        return evaluate_scores(
+            scores,
+            cohort,
+            out,
+            score_column=score_column,
+            probability=probability,
+            labels=labels,
+            allow_missing_scores=allow_missing_scores,
+            eval_by=eval_by,
+            page=write_evaluation_page,
+        )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.evaluate", description=__doc__.splitlines()[0]
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=Path, help="a finished train_gbdt run folder to evaluate")
+    source.add_argument(
+        "--scores",
+        type=Path,
+        metavar="FILE",
+        help="instead of a run, a score file (CSV or Parquet: isic_id and a score column), "
+        "such as a blend's or an image model's submission",
+    )
+    parser.add_argument(
+        "--score-column",
+        default="target",
+        metavar="NAME",
+        help="with --scores: the column to evaluate (default target, a submission's)",
+    )
+    parser.add_argument(
+        "--probability",
+        action="store_true",
+        help="with --scores: the column is a probability of malignancy, so calibration and net "
+        "benefit apply",
+    )
+    parser.add_argument(
+        "--cohort",
+        type=Path,
+        required=True,
+        help="the labelled cohort: train-layout metadata (CSV or Parquet) with target, or "
+        "test-layout metadata with --labels",
+    )
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        metavar="FILE",
+        help="isic_id,target for every cohort lesion, when the cohort is in the test layout",
+    )
+    parser.add_argument(
+        "--image-scores",
+        type=Path,
+        metavar="FILE",
+        help="the cohort lesions' image-model scores; required by a run trained with them",
+    )
+    parser.add_argument(
+        "--allow-missing-scores",
+        action="store_true",
+        help="a lesion without an image score gets null image features; with --scores, a "
+        "lesion without a score is left out (counted in a warning)",
+    )
+    parser.add_argument(
+        "--batch-rows",
+        type=whole_number,
+        help="score whole patients in batches of about this many lesions (default: "
+        "configs/default.toml [predict] batch_rows); bounds the memory, not the scores",
+    )
+    parser.add_argument(
+        "--eval-by",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="also report the score per level of this categorical cohort column (repeatable); "
+        "hospital, body site, sex, age band and tile type always are",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="evaluation folder to write (default evaluations/<UTC time>)"
+    )
+    return parser
+
+
+def cli() -> int:
+    """The `tbp-evaluate` console script."""
+    return run_cli(main)
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli())
