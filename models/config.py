@@ -18,6 +18,16 @@ ENSEMBLE_METHODS = ("rank_mean", "weighted_rank", "mean")
 CALIBRATIONS = ("isotonic", "platt")
 SAMPLING_STRATEGIES = ("undersample", "disjoint")
 STOPPING = ("refit", "inner", "fixed")
+FORMS = ("trees", "additive")
+# LightGBM settings an additive run needs: trees of depth 1, so that no tree uses two features.
+ADDITIVE_LGBM = {"max_depth": 1, "num_leaves": 2}
+# LightGBM settings that would break the curves: another name for the leaves (LightGBM takes
+# either), a linear model in each leaf (no longer a step), zero read as missing (0.0 then
+# leaves its step for the missing one).
+_NOT_ADDITIVE = (
+    *("num_leaf", "max_leaves", "max_leaf", "max_leaf_nodes"),
+    *("linear_tree", "linear_trees", "zero_as_missing"),
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,9 @@ class PredictConfig:
 @dataclass(frozen=True)
 class ModelsConfig:
     names: list[str]
+    # "trees", or "additive": LightGBM stumps whose log-odds are a bias plus one curve per
+    # feature (`models.additive`); checked in `_validate_form`.
+    form: str = "trees"
     lgbm: dict[str, Any] = field(default_factory=dict)
     xgb: dict[str, Any] = field(default_factory=dict)
     cat: dict[str, Any] = field(default_factory=dict)
@@ -239,6 +252,7 @@ def _validate(config: Config, source: str) -> None:
             "malignant_rate in [0, 1]"
         )
     _validate_sampling(config.sampling, source)
+    _validate_form(config.models, source)
 
 
 def _validate_sampling(sampling: SamplingConfig, source: str) -> None:
@@ -268,3 +282,31 @@ def _validate_sampling(sampling: SamplingConfig, source: str) -> None:
         raise UserError(
             f"{source}: sampling.max_negatives_per_patient must be >= 0 (0 means no cap)"
         )
+
+
+def _validate_form(models: ModelsConfig, source: str) -> None:
+    """`[models] form`: "additive" only for LightGBM alone, with trees of depth 1."""
+    if models.form not in FORMS:
+        raise UserError(
+            f"{source}: models.form is {models.form!r}; expected one of {', '.join(FORMS)}"
+        )
+    if models.form != "additive":
+        return
+    if models.names != ["lgbm"]:
+        raise UserError(
+            f"{source}: models.form = 'additive' needs models.names = ['lgbm'] (LightGBM "
+            f"stumps alone), got {models.names!r}"
+        )
+    for key, wanted in ADDITIVE_LGBM.items():
+        value = models.lgbm.get(key)
+        if value != wanted or isinstance(value, bool):
+            raise UserError(
+                f"{source}: models.form = 'additive' needs models.lgbm.{key} = {wanted} "
+                f"(trees of depth 1), got {value!r}"
+            )
+    for key in _NOT_ADDITIVE:
+        if models.lgbm.get(key):
+            raise UserError(
+                f"{source}: models.form = 'additive' refuses models.lgbm.{key} = "
+                f"{models.lgbm[key]!r}; expected it unset (the curves need plain stumps)"
+            )

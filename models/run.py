@@ -114,8 +114,9 @@ def train(
             held_out = leave_one_group_out(
                 x, patients, row_groups[leave_one_out], config, ENSEMBLE_COLUMN, executor=executor
             )
+    e = config.ensemble
     ensemble = run_ensemble(
-        cv.oof, cv.oof_probability, y, cv.folds, config.ensemble.method, config.ensemble.calibration
+        cv.oof, cv.oof_probability, y, cv.folds, e.method, e.calibration, config.models.form
     )
     metrics = _metrics(y, patients, cv, ensemble, config)
     if eval_by is not None:
@@ -146,6 +147,7 @@ def train(
         test=dataset.test,
         sample_ids=dataset.sample_ids,
         image_scores=image_scores,
+        x=x,
     )
     return artifacts.write_run(run_dir, result)
 
@@ -154,11 +156,14 @@ def _metrics(
     y: np.ndarray, patients: np.ndarray, cv: CVResult, ensemble: RunEnsemble, config: Config
 ) -> dict[str, Any]:
     """metrics.json's scores of every model and the ensemble (each repeat's ensemble formed
-    from that repeat's own out-of-fold probabilities), and the calibration report."""
+    from that repeat's own out-of-fold probabilities, or log-odds in an additive run), and
+    the calibration report."""
     by_repeat = []
     for r, fold_of_row in enumerate(cv.folds):
         scores = {name: values[r] for name, values in cv.oof_by_repeat.items()}
-        scores[ENSEMBLE_COLUMN] = repeat_ensemble(config.ensemble.method, scores, y, fold_of_row)
+        scores[ENSEMBLE_COLUMN] = repeat_ensemble(
+            config.ensemble.method, scores, y, fold_of_row, config.models.form
+        )
         by_repeat.append(scores)
     metrics = oof_metrics(
         y,

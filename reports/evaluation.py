@@ -1,7 +1,8 @@
 """The evaluation page: how a saved model does on a new labelled cohort, as one self-contained
 HTML page with the feature report's look (plots embedded as PNGs) and a Markdown summary for a
 pull request, both read from `evaluation.json`'s dict; and the one screen the command prints.
-A missing figure (null in the dict) shows as "-" and never stops the page."""
+A missing figure (null in the dict) shows as "-" and never stops the page. An additive run's
+page also draws its curves (`reports.curves`), with the cohort's lesions as rugs."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from features.build import FAMILIES, registry
+from models.additive import top_features
 from models.artifacts.files import write_bytes
 from models.evaluation import MIN_MALIGNANT_FOR_SCORE
-from reports import plots
+from reports import curves, plots
 from reports.evaluation_plots import (
     decision_plot,
     finite,
@@ -41,10 +44,22 @@ TOP_SHIFTED = 10
 _DASH = "-"
 
 
-def write_evaluation_page(results: dict, scored: pl.DataFrame, folder: Path) -> tuple[Path, Path]:
+def write_evaluation_page(
+    results: dict,
+    scored: pl.DataFrame,
+    folder: Path,
+    *,
+    shape: pl.DataFrame | None = None,
+    values: pl.DataFrame | None = None,
+) -> tuple[Path, Path]:
     """Write folder/evaluation.html and folder/evaluation.md (each atomically); `scored` is
-    the cohort's scores frame (`target` and the score columns), read for the ROC curve."""
+    the cohort's scores frame (`target` and the score columns), read for the ROC curve. For an
+    additive run, `shape` is its curves (`shape_functions.parquet`) and `values` the cohort
+    lesions' values of the features drawn (`models.additive.top_features`), row for row with
+    `scored`: the page draws the curves with those lesions as rugs."""
     page = _page(results, scored)
+    if shape is not None:
+        page["curves"] = _curves(shape, values, scored, results.get("seed"))
     html = environment(autoescape=True).get_template("evaluation.html.j2").render(page=page)
     summary = environment(autoescape=False).get_template("evaluation.md.j2").render(page=page)
     folder = Path(folder)
@@ -105,6 +120,7 @@ def _page(results: dict, scored: pl.DataFrame) -> dict:
         "groups": _groups(results, headline),
         "shift": _shift(results),
         "warnings": [str(w) for w in results.get("warnings") or []],
+        "curves": None,
     }
 
 
@@ -194,6 +210,18 @@ def _roc(results: dict, scored: pl.DataFrame, headline: str) -> tuple[plots.Plot
     if frame["target"].n_unique() < 2:
         return None, "The scored lesions lack a malignant or a benign lesion: no ROC curve."
     return roc_plot(frame, names), note
+
+
+def _curves(
+    shape: pl.DataFrame, values: pl.DataFrame | None, scored: pl.DataFrame, seed
+) -> curves.Curves:
+    """The curves of the features that move the score most, the cohort's lesions as rugs."""
+    docs = {f.name: f.doc for f in registry(FAMILIES)}
+    y = scored["target"].to_numpy() if values is not None and "target" in scored.columns else None
+    seed = int(seed) if finite(seed) else 0
+    return curves.shape_curves(
+        shape, top_features(shape, curves.TOP), values, y, docs, "cohort's lesions", seed
+    )
 
 
 def _points(results: dict, every: bool = False) -> list[dict]:

@@ -105,7 +105,7 @@ def decision_plot(threshold, model, treat_all, none) -> plots.Plot:
     ax.set_ylim(-0.3 * top, 1.1 * top)
     ax.set_xlabel("risk threshold for referral (log scale)")
     ax.set_ylabel("net benefit per 1,000 lesions")
-    ax.legend(loc="upper right")
+    ax.legend(loc="lower left")
     return plots.plot(
         "Decision curve: net benefit of referring by the model",
         figure,
@@ -117,8 +117,10 @@ def decision_plot(threshold, model, treat_all, none) -> plots.Plot:
 
 
 def tick(value: float) -> str:
-    """A rate as a percentage for an axis or a sentence: 0.001 -> "0.1 %"."""
-    return f"{100 * value:.2g} %"
+    """A rate as a percentage for an axis or a sentence, to two significant digits: 0.001 ->
+    "0.1 %", 1 -> "100 %" (not "1e+02 %")."""
+    text = f"{100 * value:.2g}"
+    return f"{100 * value:.0f} %" if "e+" in text else f"{text} %"
 
 
 def pair(interval) -> tuple[float, float] | None:

@@ -1,6 +1,7 @@
 """Section 5, lesions to look at: the benign lesions the ensemble scored highest and the
 malignant lesions it scored lowest, out of fold, each with the features that pushed its score
-the wrong way (SHAP) and, when the data folder has `train-image.hdf5`, its tile."""
+the wrong way (SHAP; for an additive run, its curves, which add up to its score exactly) and,
+when the data folder has `train-image.hdf5`, its tile."""
 
 from __future__ import annotations
 
@@ -45,11 +46,15 @@ def lesions_section(
     contributions: np.ndarray | None,
     values: pl.DataFrame | None,
     images: Path | None,
+    bias: np.ndarray | None = None,
 ) -> Section:
     """`scored`: out-of-fold rows with the training file's columns; `lists` from
     `pick_lesions`; `contributions` (rows of both lists, benign first, then malignant; by
-    feature) the mean SHAP over the run's libraries, and `values` those rows' feature values."""
+    feature) the mean SHAP over the run's libraries, and `values` those rows' feature values.
+    With `bias` (an additive run: each row's bias) `contributions` are the curves' exact
+    contributions, which add up with the bias to the lesion's log-odds."""
     section = Section(KEY, TITLE)
+    section.tables["method"] = "SHAP" if bias is None else "curves"
     s = scored[ENSEMBLE_COLUMN].to_numpy()
     # Percentile among all out-of-fold lesions, and rank within the lesion's own patient.
     percentile = scored.select(pl.col(ENSEMBLE_COLUMN).rank("average") / pl.len())
@@ -63,11 +68,14 @@ def lesions_section(
         table = []
         for k, row in enumerate(rows):
             record = scored.row(int(row), named=True)
-            reasons = None
+            reasons = log_odds = None
             if contributions is not None and values is not None:
                 reasons = _reasons(
                     contributions[offset + k], values.row(offset + k), values.columns, sign
                 )
+            if contributions is not None and bias is not None:
+                log_odds = float(bias[offset + k] + contributions[offset + k].sum())
+                reasons.append(_total(log_odds, float(bias[offset + k])))
             table.append(
                 {
                     "isic_id": record["isic_id"],
@@ -79,6 +87,8 @@ def lesions_section(
                         (label, _text(record[c])) for c, label in _SHOWN.items() if c in record
                     ],
                     "reasons": reasons,
+                    "log_odds": log_odds,
+                    "bias": None if bias is None else float(bias[offset + k]),
                     "tile": tiles.get(record["isic_id"]),
                 }
             )
@@ -92,6 +102,13 @@ def lesions_section(
         section.note("No train-image.hdf5 in the data folder: no tiles.")
     if contributions is None:
         section.note("No SHAP reasons: they need the run's models and the training rows' features.")
+    elif bias is not None:
+        section.note(
+            "Reasons: the features whose curves (the run's additive model, log-odds, from the "
+            "fold models that did not see the lesion) pushed its score furthest the wrong way: "
+            "up for a benign lesion, down for a malignant one. The baseline and every "
+            "feature's curve add up to the lesion's log-odds exactly (last line)."
+        )
     else:
         section.note(
             "Reasons: the features whose SHAP contributions (mean over the run's libraries, "
@@ -108,6 +125,13 @@ def _reasons(contribution: np.ndarray, values: tuple, names: list[str], sign: fl
         for i in order
         if sign * contribution[i] > 0
     ]
+
+
+def _total(log_odds: float, bias: float) -> str:
+    return (
+        f"log-odds {log_odds:+.2f} = baseline {bias:+.2f} + the curves of every feature "
+        f"({log_odds - bias:+.2f})"
+    )
 
 
 def _text(value) -> str:

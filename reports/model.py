@@ -1,7 +1,7 @@
 """Section 3, the model: the run's out-of-fold scores per model and for the ensemble with their
 intervals and folds, the ROC curve with the region the ISIC score integrates, what the models
-learned (gain and SHAP), calibration, top-15 retrieval, and the operating points a clinician
-asks about."""
+learned (gain and SHAP; an additive run's curves, which are its whole model), calibration,
+top-15 retrieval, and the operating points a clinician asks about."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from models.artifacts import METRICS, OOF, Run
 from models.blend import ENSEMBLE_COLUMN, Calibrator
 from models.evaluation import WANTED_SENSITIVITIES, threshold_for_sensitivity
 from reports import plots
+from reports.curves import Curves
 from reports.section import Section, count, fmt
 
 KEY = "model"
@@ -33,9 +34,11 @@ def model_section(
     gain: dict[str, np.ndarray] | None,
     shap: dict[str, np.ndarray] | None,
     shap_note: str | None,
+    curves: Curves | None = None,
 ) -> Section:
     """`gain` and `shap` (library -> per-feature mean share, mean |SHAP|) come from
-    `reports.explain`; None where they could not be computed."""
+    `reports.explain`; None where they could not be computed. `curves`: an additive run's
+    shape curves (`reports.curves`), drawn before the importances."""
     section = Section(KEY, TITLE)
     metrics = json.loads((run.path / METRICS).read_text())
     names = [*run.model_names, ENSEMBLE_COLUMN]
@@ -53,6 +56,14 @@ def model_section(
     ]
     section.plots.append(_scores_plot(metrics, names))
     section.plots.append(roc_plot(oof, names))
+    if curves is not None:
+        section.facts.append(("form", "additive: a baseline plus one curve per feature"))
+        section.plots.append(curves.plot)
+        section.tables["curves"] = curves.lines
+        section.note(
+            "An additive run needs no SHAP values: its log-odds are exactly the baseline plus "
+            "the curves at the lesion's values."
+        )
     if gain is not None:
         section.plots.append(
             _bars(

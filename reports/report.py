@@ -14,17 +14,20 @@ import numpy as np
 import polars as pl
 
 from features.build import Built, FeatureSpec, build_features, fit_spec, registry
+from models.additive import top_features
 from models.artifacts import Run
 from models.blend import ENSEMBLE_COLUMN
 from models.boosters import Matrix
 from models.config import load_config
 from models.shift import row_sample
-from reports import data, explain, features, groups, lesions, model
+from reports import curves, data, explain, features, groups, lesions, model
 from reports.inputs import ReportInputs
 from reports.sample import SHAP_ROWS, sampled_note
 from reports.section import Section, missing_section
 
 log = logging.getLogger(__name__)
+
+ADDITIVE = "additive"  # `[models] form` of a run whose log-odds are a sum of curves
 
 # The training file's columns that the per-group scores and the lesion lists show.
 _CONTEXT_COLUMNS = (
@@ -115,24 +118,26 @@ def _run_sections(
 ) -> list[Section]:
     oof = model.read_oof(run)
     scored, why = _scored(oof, train, built)
-    shap = shap_note = contributions = None
-    lists = None
+    lists = values = None
     if scored is not None:
         lists = lesions.pick_lesions(scored)
-        sample = row_sample(scored.height, SHAP_ROWS, seed)
-        explained = np.concatenate([sample, *lists])
-        by_library = _contributions(run, built, scored, explained)
-        shap = {name: np.abs(v[: sample.size]).mean(axis=0) for name, v in by_library.items()}
-        contributions = np.mean([v[sample.size :] for v in by_library.values()], axis=0)
-        shap_note = sampled_note("Mean |SHAP|: out-of-fold lesions", sample.size, scored.height)
-        if run.manifest["config"]["cv"]["repeats"] > 1:
-            shap_note = (
-                shap_note or ""
-            ) + " SHAP values come from the first CV repeat's fold models."
+        listed = np.concatenate(lists)
+        values = built.frame[scored["row"].gather(listed).to_numpy()].select(run.feature_names)
+    gain = explain.gain_importance(run)
+    bias = None
+    if run.form == ADDITIVE and run.shape is not None:
+        # The curves are the model itself: no SHAP values to estimate.
+        if scored is not None:
+            contributions, bias = explain.oof_curve_contributions(
+                run, values, scored["patient_id"].gather(listed), scored["fold"].gather(listed)
+            )
+        drawn = _curves(run, built, _docs(run), seed)
+        sections = [model.model_section(run, oof, gain, None, None, drawn)]
+        clock.lap("model section (curves)")
     else:
-        shap_note = f"No SHAP values: {why}."
-    sections = [model.model_section(run, oof, explain.gain_importance(run), shap, shap_note)]
-    clock.lap("model section (SHAP included)")
+        shap, shap_note, contributions = _shap(run, built, scored, lists, seed, why)
+        sections = [model.model_section(run, oof, gain, shap, shap_note)]
+        clock.lap("model section (SHAP included)")
     if scored is None:
         sections += [
             missing_section(groups.KEY, groups.TITLE, f"No per-group scores: {why}."),
@@ -146,12 +151,55 @@ def _run_sections(
             f"Only {scored.height:,} of the run's {oof.height:,} out-of-fold lesions are in "
             "this data."
         )
-    values = built.frame[scored["row"].gather(np.concatenate(lists)).to_numpy()].select(
-        run.feature_names
+    sections.append(
+        lesions.lesions_section(scored, lists, contributions, values, inputs.images, bias)
     )
-    sections.append(lesions.lesions_section(scored, lists, contributions, values, inputs.images))
     clock.lap("lesions section")
     return sections
+
+
+def _shap(
+    run: Run,
+    built: Built | None,
+    scored: pl.DataFrame | None,
+    lists: tuple[np.ndarray, np.ndarray] | None,
+    seed: int,
+    why: str | None,
+) -> tuple[dict[str, np.ndarray] | None, str, np.ndarray | None]:
+    """A trees run's mean |SHAP| per library on a sample of out-of-fold lesions, its note, and
+    the listed lesions' SHAP contributions (mean over libraries)."""
+    if scored is None:
+        return None, f"No SHAP values: {why}.", None
+    sample = row_sample(scored.height, SHAP_ROWS, seed)
+    explained = np.concatenate([sample, *lists])
+    by_library = _contributions(run, built, scored, explained)
+    shap = {name: np.abs(v[: sample.size]).mean(axis=0) for name, v in by_library.items()}
+    contributions = np.mean([v[sample.size :] for v in by_library.values()], axis=0)
+    note = sampled_note("Mean |SHAP|: out-of-fold lesions", sample.size, scored.height)
+    if run.manifest["config"]["cv"]["repeats"] > 1:
+        note = (note or "") + " SHAP values come from the first CV repeat's fold models."
+    return shap, note, contributions
+
+
+def _docs(run: Run) -> dict[str, str]:
+    """Feature -> what it is, in a line (the registry's doc)."""
+    return {f.name: f.doc for f in registry(run.spec.families, run.spec.image_columns)}
+
+
+def _curves(run: Run, built: Built | None, docs: dict[str, str], seed: int) -> curves.Curves:
+    """An additive run's curves, with the training lesions as rugs when the data are here."""
+    top = top_features(run.shape, curves.TOP)
+    if built is None:
+        return curves.shape_curves(run.shape, top, docs=docs, seed=seed)
+    return curves.shape_curves(
+        run.shape,
+        top,
+        built.frame.select(top),
+        built.frame["target"].to_numpy(),
+        docs,
+        "training lesions",
+        seed,
+    )
 
 
 def _scored(oof: pl.DataFrame, train: pl.DataFrame | None, built: Built | None):

@@ -18,6 +18,8 @@ from models.artifacts.files import (
     MODELS,
     OOF,
     OOF_REPEATS,
+    SHAPE_FUNCTIONS,
+    SHAPE_FUNCTIONS_BY_FOLD,
     SUBMISSION,
     TEST_PREDICTIONS,
     package_versions,
@@ -42,11 +44,12 @@ from models.artifacts.loader import (
     training_lesions,
 )
 from models.artifacts.lock import LOCK_SUFFIX, folder_lock, lock_path
-from models.artifacts.manifest import FORMAT, READS
+from models.artifacts.manifest import ADDITIVE_FORMAT, FORMAT, READS
 from models.artifacts.result import FinishedRun, RunResult
 from models.artifacts.writer import submission_frame, write_run
 
 __all__ = [
+    "ADDITIVE_FORMAT",
     "CONFIG",
     "ENSEMBLE",
     "FOLDS",
@@ -60,6 +63,8 @@ __all__ = [
     "OOF_REPEATS",
     "PARTIAL_SUFFIX",
     "READS",
+    "SHAPE_FUNCTIONS",
+    "SHAPE_FUNCTIONS_BY_FOLD",
     "SUBMISSION",
     "TEST_PREDICTIONS",
     "FinishedRun",

@@ -32,6 +32,9 @@ SUBMISSION = "submission.csv"
 CONFIG = "config.toml"
 FOLDS = "folds.csv"
 MODELS = "models"
+# An additive run's curves (`models.additive`): the run's, and each fold model's.
+SHAPE_FUNCTIONS = "shape_functions.parquet"
+SHAPE_FUNCTIONS_BY_FOLD = "shape_functions_by_fold.parquet"
 PACKAGES = ("polars", "numpy", "lightgbm", "xgboost", "catboost", "scikit-learn", "optuna")
 
 

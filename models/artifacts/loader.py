@@ -29,12 +29,20 @@ from models.artifacts.files import (
     OOF,
     OOF_REPEATS,
     PACKAGES,
+    SHAPE_FUNCTIONS,
+    SHAPE_FUNCTIONS_BY_FOLD,
     package_versions,
 )
 from models.artifacts.folder import PARTIAL_SUFFIX
 from models.artifacts.manifest import check_ensemble, check_manifest, inside
 from models.artifacts.scoring import LoadedModel, fold_model_means
-from models.blend import ENSEMBLE_COLUMN, Calibrator, combine, rank_across_repeats
+from models.blend import (
+    ENSEMBLE_COLUMN,
+    Calibrator,
+    additive_ensemble,
+    combine,
+    rank_across_repeats,
+)
 from models.boosters import booster
 from models.config import load_config
 
@@ -56,6 +64,12 @@ class Run:
     references_by_repeat: dict[str, np.ndarray] | None = None
     # ensemble.json: method, weights, calibrator (absent in runs made before it existed)
     ensemble: dict[str, Any] | None = None
+    # "trees", or "additive" (`[models] form`): LightGBM stumps scored by their mean log-odds
+    form: str = "trees"
+    # An additive run's curves (`models.additive`): shape_functions.parquet, the run's, and
+    # shape_functions_by_fold.parquet, each fold model's; None for a trees run
+    shape: pl.DataFrame | None = None
+    shape_by_fold: pl.DataFrame | None = None
 
     @property
     def model_names(self) -> list[str]:
@@ -77,7 +91,9 @@ class Run:
 
         A model's score is on the scale of its out-of-fold column: with one CV repeat the mean
         probability of its fold models; with several, the mean over repeats of the percentile
-        rank of repeat r's fold-model mean against repeat r's out-of-fold probabilities."""
+        rank of repeat r's fold-model mean against repeat r's out-of-fold probabilities. In an
+        additive run the mean log-odds of every fold model (repeats and bags), and the
+        ensemble its logistic, which the run's curves (`shape`) explain exactly."""
         missing = [c for c in schema.TEST_COLUMN_NAMES if c not in frame.columns]
         if missing:
             raise UserError(f"frame to score: required column '{missing[0]}' is missing")
@@ -85,21 +101,31 @@ class Run:
             batch_rows = load_config().predict.batch_rows
         frame = self._with_image_scores(frame, image_scores, allow_missing)
         faults.reached("predict")
+        additive = self.form == "additive"
         means = fold_model_means(
-            frame, self.spec, self.feature_names, self.categorical, self.models, batch_rows
+            frame,
+            self.spec,
+            self.feature_names,
+            self.categorical,
+            self.models,
+            batch_rows,
+            raw=additive,
         )
         scores, probabilities = {}, {}
         for name in self.model_names:
             by_repeat = means[name]
             probabilities[name] = by_repeat.mean(axis=0)
-            if by_repeat.shape[0] == 1 or self.references_by_repeat is None:
+            if additive or by_repeat.shape[0] == 1 or self.references_by_repeat is None:
                 scores[name] = probabilities[name]
             else:
                 scores[name] = rank_across_repeats(self.references_by_repeat[name], by_repeat)
         spec = self.ensemble or {"method": "rank_mean"}
-        ensemble = combine(
-            spec["method"], scores, self.references, probabilities, spec.get("weights")
-        )
+        if additive:
+            ensemble = additive_ensemble(scores)
+        else:
+            ensemble = combine(
+                spec["method"], scores, self.references, probabilities, spec.get("weights")
+            )
         columns = {"isic_id": frame["isic_id"], **scores, ENSEMBLE_COLUMN: ensemble}
         if spec.get("calibrator") is not None:
             columns["probability"] = Calibrator.from_dict(spec["calibrator"])(ensemble)
@@ -198,8 +224,18 @@ def load_unfinished(run_dir: Path) -> Run:
         if not path.is_file() or file_sha256(path) != entry["sha256"]:
             raise UserError(f"{path}: model file missing or changed since the run wrote it")
         models.append(
-            LoadedModel(entry["model"], entry["repeat"], entry["fold"], _model(entry, path))
+            LoadedModel(
+                entry["model"],
+                entry["repeat"],
+                entry["fold"],
+                _model(entry, path),
+                entry.get("bag", 0),
+            )
         )
+    artifacts = {
+        name: _artifact(run_dir, name, digest)
+        for name, digest in manifest.get("artifacts", {}).items()
+    }
     names = manifest["config"]["models"]["names"]
     oof = _read_parquet(inside(run_dir, OOF, OOF), names)
     by_repeat = None
@@ -226,7 +262,28 @@ def load_unfinished(run_dir: Path) -> Run:
         references={name: oof[name].to_numpy() for name in names},
         references_by_repeat=by_repeat,
         ensemble=ensemble,
+        form=manifest.get("form", "trees"),
+        shape=_read_curves(artifacts.get(SHAPE_FUNCTIONS)),
+        shape_by_fold=_read_curves(artifacts.get(SHAPE_FUNCTIONS_BY_FOLD)),
     )
+
+
+def _artifact(run_dir: Path, name: str, digest: str) -> Path:
+    """A file the manifest hashes beside the models, refused as a model file is when it is
+    missing or changed."""
+    path = inside(run_dir, name, f"artifacts.{name}")
+    if not path.is_file() or file_sha256(path) != digest:
+        raise UserError(f"{path}: missing or changed since the run wrote it")
+    return path
+
+
+def _read_curves(path: Path | None) -> pl.DataFrame | None:
+    if path is None:
+        return None
+    try:
+        return pl.read_parquet(path)
+    except READ_ERRORS as error:
+        raise UserError(f"{path}: not a readable Parquet file ({type(error).__name__})") from error
 
 
 def _model(entry: dict[str, Any], path: Path) -> Any:

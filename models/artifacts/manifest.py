@@ -15,10 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from features.errors import UserError
-from models.config import CALIBRATIONS, ENSEMBLE_METHODS, MODEL_NAMES
+from models.artifacts.files import SHAPE_FUNCTIONS, SHAPE_FUNCTIONS_BY_FOLD
+from models.config import CALIBRATIONS, ENSEMBLE_METHODS, FORMS, MODEL_NAMES
 
 FORMAT = 2  # what `write_run` writes: format 1 plus the "format" key
-READS = (1, 2)
+# An additive run (`[models] form`): format 2 plus "form" and its curves under "artifacts".
+# A reader of format 2 would score its models as trees (mean probabilities, ranks), not by
+# their mean log-odds, so it must refuse the folder rather than misread it.
+ADDITIVE_FORMAT = 3
+READS = (1, 2, 3)
 FORMAT_KEY = "format"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -77,7 +82,9 @@ def check_manifest(manifest: Any, path: Path) -> int:
                 f"{path}: key '{where}.model' expected one of {', '.join(names)}, "
                 f"got {entry.get('model')!r}"
             )
-        for key in ("repeat", "fold"):
+        for key in ("repeat", "fold", "bag"):
+            if key == "bag" and key not in entry:
+                continue
             if not _is_int(entry.get(key)) or entry[key] < 0:
                 raise UserError(
                     f"{path}: key '{where}.{key}' expected a whole number >= 0, "
@@ -88,7 +95,30 @@ def check_manifest(manifest: Any, path: Path) -> int:
             raise UserError(
                 f"{path}: key '{where}.sha256' expected 64 hex digits, got {entry.get('sha256')!r}"
             )
+    _check_form(manifest, path)
     return version
+
+
+def _check_form(manifest: dict, path: Path) -> None:
+    """The keys `form` (absent before additive runs existed: "trees") and `artifacts` (the
+    hash of each file beside the models that the loader checks; an additive run's curves)."""
+    form = manifest.get("form", "trees")
+    if form not in FORMS:
+        raise UserError(f"{path}: key 'form' expected one of {', '.join(FORMS)}, got {form!r}")
+    artifacts = manifest.get("artifacts", {})
+    if not isinstance(artifacts, dict):
+        raise UserError(f"{path}: key 'artifacts' expected an object, got {_kind(artifacts)}")
+    for name, digest in artifacts.items():
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise UserError(
+                f"{path}: key 'artifacts.{name}' expected 64 hex digits, got {digest!r:.80}"
+            )
+    if form == "additive":
+        for name in (SHAPE_FUNCTIONS, SHAPE_FUNCTIONS_BY_FOLD):
+            if name not in artifacts:
+                raise UserError(
+                    f"{path}: key 'artifacts.{name}' is missing; an additive run has its curves"
+                )
 
 
 def check_ensemble(spec: Any, names: list[str], path: Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import polars as pl
 
 from features.build import FeatureSpec
 from models.blend import RunEnsemble
+from models.boosters import Matrix
 from models.config import Config
 from models.cv import CVResult
 from models.image_inputs import ImageScores
@@ -32,6 +33,9 @@ class RunResult:
     test: pl.DataFrame | None = None  # the test file to score, if any
     sample_ids: pl.Series | None = None  # sample_submission.csv's order, if any
     image_scores: ImageScores | None = None  # image-model scores the features were built with
+    # The training rows as model inputs, in `rows`' order: an additive run's curves are
+    # centred on each fold model's training rows (`models.additive`).
+    x: Matrix | None = None
 
 
 @dataclass

@@ -15,6 +15,7 @@ import polars as pl
 from features.build import FeatureSpec, build_features
 from features.encode import warn_unseen
 from models.boosters import Fitted, Matrix, booster
+from models.cv import log_odds
 from models.evaluation import patient_codes
 from models.progress import progress
 
@@ -25,6 +26,7 @@ class LoadedModel:
     repeat: int
     fold: int
     fitted: Fitted
+    bag: int = 0
 
 
 def patient_batches(patient_ids: pl.Series, batch_rows: int) -> list[np.ndarray]:
@@ -47,9 +49,11 @@ def fold_model_means(
     categorical: list[str],
     models: list[LoadedModel],
     batch_rows: int,
+    raw: bool = False,
 ) -> dict[str, np.ndarray]:
     """Library -> (repeats, rows): the mean probability of each CV repeat's fold models for
-    every row of `frame`, in its row order."""
+    every row of `frame`, in its row order; with `raw` (an additive run) their mean log-odds
+    (LightGBM's raw score)."""
     names = list(dict.fromkeys(m.name for m in models))
     repeats = {n: sorted({m.repeat for m in models if m.name == n}) for n in names}
     out: dict[str, np.ndarray] = {}
@@ -64,7 +68,10 @@ def fold_model_means(
                 data = booster(name).prepare(x)
                 for index, r in enumerate(repeats[name]):
                     fold_models = [m for m in models if (m.name, m.repeat) == (name, r)]
-                    predictions = [m.fitted.predict_prepared(data) for m in fold_models]
+                    predictions = [
+                        log_odds(m.fitted, data) if raw else m.fitted.predict_prepared(data)
+                        for m in fold_models
+                    ]
                     mean = np.mean(predictions, axis=0)
                     if name not in out:  # in the library's own dtype (XGBoost's is float32)
                         out[name] = np.empty((len(repeats[name]), frame.height), mean.dtype)

@@ -1,5 +1,6 @@
 """Every file of a finished run, written from one `RunResult`: out-of-fold scores, folds,
-ensemble, config, manifest, test predictions with the submission, and metrics (last). The
+ensemble, config, an additive run's curves, manifest, test predictions with the submission,
+and metrics (last). The
 fits' model files are already in the folder: each was kept as it finished (`folder.py`)."""
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import polars as pl
 import tomli_w
 
 from features.build import describe
+from features.io import file_sha256
+from models.additive import fold_curves, run_curves
 from models.artifacts.files import (
     CONFIG,
     ENSEMBLE,
@@ -20,6 +23,8 @@ from models.artifacts.files import (
     METRICS,
     OOF,
     OOF_REPEATS,
+    SHAPE_FUNCTIONS,
+    SHAPE_FUNCTIONS_BY_FOLD,
     SUBMISSION,
     TEST_PREDICTIONS,
     package_versions,
@@ -30,7 +35,7 @@ from models.artifacts.files import (
 )
 from models.artifacts.folder import TaskFolder, finish_run, partial_dir
 from models.artifacts.loader import load_unfinished
-from models.artifacts.manifest import FORMAT, FORMAT_KEY
+from models.artifacts.manifest import ADDITIVE_FORMAT, FORMAT, FORMAT_KEY
 from models.artifacts.result import FinishedRun, RunResult
 from models.artifacts.submission import write_submission
 from models.blend import ENSEMBLE_COLUMN
@@ -49,7 +54,8 @@ def write_run(run_dir: Path, result: RunResult) -> FinishedRun:
     write_json(partial / ENSEMBLE, result.ensemble.stored)
     write_csv(partial / FOLDS, folds_frame(result.rows, cv))
     write_text(partial / CONFIG, tomli_w.dumps(result.config.to_dict()))
-    write_json(partial / MANIFEST, _manifest(partial, result))
+    curves = write_curves(partial, result) if result.config.models.form == "additive" else {}
+    write_json(partial / MANIFEST, _manifest(partial, result, curves))
     if result.test is not None:
         batch_rows = result.config.predict.batch_rows
         scores = result.image_scores
@@ -66,6 +72,21 @@ def write_run(run_dir: Path, result: RunResult) -> FinishedRun:
     metrics = {**result.metrics, "seconds": round(time.perf_counter() - result.started, 2)}
     write_json(partial / METRICS, metrics)
     return FinishedRun(finish_run(run_dir), metrics)
+
+
+def write_curves(partial: Path, result: RunResult) -> dict[str, str]:
+    """An additive run's curves (`models.additive`): the run's and each fold model's, each
+    file's SHA-256 by name for the manifest. From the fold models in this process, fitted or
+    read back from their files on resume: a LightGBM model file reads back to the same raw
+    scores, so a resumed run writes the same bytes."""
+    if result.x is None:
+        raise ValueError("an additive run's result needs its training rows (RunResult.x)")
+    by_fold = fold_curves(result.cv.models, result.x, result.cv.folds)
+    hashes = {}
+    for name, frame in ((SHAPE_FUNCTIONS, run_curves(by_fold)), (SHAPE_FUNCTIONS_BY_FOLD, by_fold)):
+        write_parquet(partial / name, frame)
+        hashes[name] = file_sha256(partial / name)
+    return hashes
 
 
 def oof_frame(rows: pl.DataFrame, cv: CVResult, ensemble: np.ndarray) -> pl.DataFrame:
@@ -104,12 +125,16 @@ def submission_frame(predictions: pl.DataFrame, order: pl.Series | None) -> pl.D
     return order.rename("isic_id").to_frame().join(submission, on="isic_id", how="left")
 
 
-def _manifest(partial: Path, result: RunResult) -> dict:
+def _manifest(partial: Path, result: RunResult, artifacts: dict[str, str]) -> dict:
+    """`artifacts`: the SHA-256 of each file beside the models that loading checks (an
+    additive run's curves)."""
     config = result.config
     store = TaskFolder(partial)
-    return {
-        FORMAT_KEY: FORMAT,
+    additive = config.models.form == "additive"
+    manifest = {
+        FORMAT_KEY: ADDITIVE_FORMAT if additive else FORMAT,
         "versions": package_versions(),
+        "form": config.models.form,
         "config": config.to_dict(),
         "threads": config.training.n_threads,
         "cluster": result.cluster,
@@ -121,3 +146,6 @@ def _manifest(partial: Path, result: RunResult) -> dict:
         "features": describe(result.spec.families, result.spec.image_columns),
         "models": [store.entry(m.task) for m in result.cv.models],
     }
+    if artifacts:
+        manifest["artifacts"] = artifacts
+    return manifest

@@ -27,7 +27,13 @@ from models.blend.components import (
     component_names,
     join_components,
 )
-from models.blend.in_run import ENSEMBLE_COLUMN, RunEnsemble, repeat_ensemble, run_ensemble
+from models.blend.in_run import (
+    ENSEMBLE_COLUMN,
+    RunEnsemble,
+    additive_ensemble,
+    repeat_ensemble,
+    run_ensemble,
+)
 from models.blend.ranks import (
     WEIGHT_STEPS,
     combine,
@@ -53,6 +59,7 @@ __all__ = [
     "RunEnsemble",
     "RunScores",
     "ScoreFile",
+    "additive_ensemble",
     "apply_blend",
     "apply_stack",
     "blend",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from models.blend import calibrate
 from models.blend.ranks import (
@@ -38,13 +39,18 @@ def run_ensemble(
     folds: np.ndarray,
     method: str,
     calibration: str,
+    form: str = "trees",
 ) -> RunEnsemble:
     """`oof` holds each model's out-of-fold column, `oof_probability` its mean probability
     over CV repeats, `folds` (repeats, rows) the folds; `method` and `calibration` are the
-    config's `[ensemble]` choices."""
+    config's `[ensemble]` choices. An additive run (`form`, `[models] form`) has one model
+    whose column is its mean log-odds: its ensemble is `additive_ensemble`, whatever
+    `method` says."""
     fold_of_row = folds[0]
     stored: dict[str, Any] = {"method": method, "repeats": int(folds.shape[0])}
-    if method == "weighted_rank":
+    if form == "additive":
+        column = additive_ensemble(oof)
+    elif method == "weighted_rank":
         ranks = {name: percentile_against(values, values) for name, values in oof.items()}
         column, fold_weights = fold_honest_weighted_rank(ranks, y, fold_of_row)
         stored["weights"] = search_weights(ranks, y)
@@ -61,10 +67,25 @@ def run_ensemble(
     return RunEnsemble(column, stored, report)
 
 
+def additive_ensemble(scores: dict[str, np.ndarray]) -> np.ndarray:
+    """An additive run's ensemble: the logistic of its one model's mean log-odds. Strictly
+    increasing and inside (0, 1), so the calibrator, blends and rank-based readers take it as
+    they take any ensemble, and the run's curves explain its ranking exactly."""
+    (log_odds,) = scores.values()
+    return expit(np.asarray(log_odds, dtype=np.float64))
+
+
 def repeat_ensemble(
-    method: str, scores: dict[str, np.ndarray], y: np.ndarray, fold_of_row: np.ndarray
+    method: str,
+    scores: dict[str, np.ndarray],
+    y: np.ndarray,
+    fold_of_row: np.ndarray,
+    form: str = "trees",
 ) -> np.ndarray:
-    """The ensemble of one CV repeat's out-of-fold probabilities (for its own score)."""
+    """The ensemble of one CV repeat's out-of-fold probabilities (for its own score); in an
+    additive run (`form`) of its log-odds."""
+    if form == "additive":
+        return additive_ensemble(scores)
     if method == "weighted_rank":
         ranks = {name: percentile_against(values, values) for name, values in scores.items()}
         return fold_honest_weighted_rank(ranks, y, fold_of_row)[0]

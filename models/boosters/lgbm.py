@@ -56,6 +56,11 @@ class LgbmModel:
     def predict_prepared(self, data: np.ndarray) -> np.ndarray:
         return self.booster.predict(data, num_iteration=self.rounds)
 
+    def log_odds(self, data: np.ndarray) -> np.ndarray:
+        """The raw score (log-odds, before the logistic) of `data`'s rows: what an additive
+        run's curves add up to."""
+        return self.booster.predict(data, num_iteration=self.rounds, raw_score=True)
+
     def to_bytes(self) -> bytes:
         # In memory: the same bytes as `save_model`, with no temporary file to fail on.
         return self.booster.model_to_string(num_iteration=self.rounds).encode()

@@ -31,7 +31,16 @@ from models.cv.sampling import (
     sampling_plan,
     undersample_negatives,
 )
-from models.cv.tasks import FitTask, fit_one, fit_settings, fit_task, plan_tasks, split_seeds
+from models.cv.tasks import (
+    FitTask,
+    fit_one,
+    fit_settings,
+    fit_task,
+    log_odds,
+    plan_tasks,
+    split_seeds,
+    task_scores,
+)
 
 __all__ = [
     "STOP_AFTER_ENV",
@@ -57,6 +66,7 @@ __all__ = [
     "fit_task",
     "inner_split",
     "leave_one_group_out",
+    "log_odds",
     "open_executor",
     "oversample_positives",
     "patient_folds",
@@ -69,6 +79,7 @@ __all__ = [
     "sample_rows",
     "sampling_plan",
     "split_seeds",
+    "task_scores",
     "training_data",
     "undersample_negatives",
 ]

@@ -26,14 +26,28 @@ class FoldModel:
     def model(self) -> str:
         return self.task.model
 
+    @property
+    def repeat(self) -> int:
+        return self.task.repeat
+
+    @property
+    def fold(self) -> int:
+        return self.task.fold
+
+    @property
+    def bag(self) -> int:
+        return self.task.bag
+
 
 @dataclass
 class CVResult:
     folds: np.ndarray  # (repeats, rows): fold index of each row in each repeat
     # model -> out-of-fold score: the probability with one repeat, else the mean over repeats
-    # of the row's percentile rank within that repeat's scores (see `repeat_scores`)
+    # of the row's percentile rank within that repeat's scores (see `repeat_scores`); in an
+    # additive run the mean log-odds over repeats
     oof: dict[str, np.ndarray]
-    oof_by_repeat: dict[str, np.ndarray]  # model -> (repeats, rows), probabilities
+    # model -> (repeats, rows): probabilities (log-odds in an additive run), mean over bags
+    oof_by_repeat: dict[str, np.ndarray]
     models: list[FoldModel] = field(default_factory=list)
 
     @property
@@ -52,7 +66,8 @@ def cross_validate(
     store: TaskStore | None = None,
 ) -> CVResult:
     """Fit every task of the plan; a fold's out-of-fold score for a library is the mean over
-    its bags, and a row's score combines the repeats (`repeat_scores`). `folds` (repeats, rows)
+    its bags, and a row's score combines the repeats (`repeat_scores`; in an additive run,
+    `[models] form`, the plain mean of the fold models' log-odds). `folds` (repeats, rows)
     imposes folds made elsewhere instead of the seeded patient-grouped split.
 
     The tasks run on `executor` (in this process by default, see `models.cv.executors`); tasks
@@ -78,7 +93,11 @@ def cross_validate(
         valid_rows = np.flatnonzero(folds[task.repeat] == task.fold)
         oof_by_repeat[task.model][task.repeat, valid_rows] += output.scores / config.training.bags
         result.models.append(FoldModel(task, output.fitted))
-    result.oof = {name: repeat_scores(values) for name, values in oof_by_repeat.items()}
+    if config.models.form == "additive":
+        # Log-odds average as they are: the mean is what the run's curves explain exactly.
+        result.oof = {name: values.mean(axis=0) for name, values in oof_by_repeat.items()}
+    else:
+        result.oof = {name: repeat_scores(values) for name, values in oof_by_repeat.items()}
     return result
 
 

@@ -89,10 +89,25 @@ def fit_task(
         bag=task.bag,
         partition_seed=partition_seed(config, task, seed_key),
     )
-    scores = fitted.predict(data.x.take(valid_rows))
+    scores = task_scores(fitted, data.x.take(valid_rows), config)
     model = model_bytes(task.model, fitted)
     faults.reached("fit_done")
     return TaskOutput(task, scores, fitted.rounds, model, fitted, rows=valid_rows)
+
+
+def task_scores(fitted: Fitted, x: Matrix, config: Config) -> np.ndarray:
+    """A fold model's scores of `x`'s rows: its probabilities, or in an additive run its log-odds
+    (`log_odds`), which the run's curves add up to exactly."""
+    if config.models.form == "additive":
+        return log_odds(fitted, x.codes)
+    return fitted.predict(x)
+
+
+def log_odds(fitted: Fitted, data: np.ndarray) -> np.ndarray:
+    """A LightGBM fold model's raw score (the log-odds, before the logistic) of `data`'s rows
+    (`Matrix.codes`, or any float matrix with the same columns). LightGBM only: the one
+    library an additive run may use (`[models] form`)."""
+    return fitted.log_odds(data)
 
 
 def partition_seed(config: Config, task: FitTask, key: int | None = None) -> int:

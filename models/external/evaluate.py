@@ -1,5 +1,6 @@
 """One evaluation from start to finish: the cohort read and every check passed before a model is
-loaded or a lesion scored, then the scores, the figures, the shift, and the folder."""
+loaded or a lesion scored, then the scores, the figures, the shift, and the folder (for an
+additive run, with what its page needs to draw the curves)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
-from models.artifacts import load_run
+from features.build import build_features
+from models.additive import top_features
+from models.artifacts import Run, load_run
+from models.artifacts.scoring import patient_batches
 from models.blend import ENSEMBLE_COLUMN
+from models.config import load_config
 from models.external.cohort import (
     TARGET,
     Cohort,
@@ -37,6 +43,7 @@ FORMAT = 1
 # A score file carries no run: its intervals take these (a run's come from its manifest).
 SCORES_BOOTSTRAP = 1000
 SCORES_SEED = 0
+ADDITIVE = "additive"  # `[models] form` of a run whose log-odds are a sum of curves
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,10 @@ def evaluate_run(
     if "reason" in results["shift"]:
         results["reasons"]["shift"] = results["shift"]["reason"]
     results["warnings"] = warnings
-    return _write(out, results, data.frame, scored, eval_by, page)
+    curves = None
+    if page is not None and loaded.form == ADDITIVE and loaded.shape is not None:
+        curves = (loaded.shape, _curve_values(loaded, checked.scored_frame, batch_rows))
+    return _write(out, results, data.frame, scored, eval_by, page, curves)
 
 
 def evaluate_scores(
@@ -167,6 +177,18 @@ def evaluate_scores(
     return _write(out, results, frame, scored, eval_by, page)
 
 
+def _curve_values(run: Run, frame: pl.DataFrame, batch_rows: int | None) -> pl.DataFrame:
+    """The cohort lesions' values of the features an additive run's page draws (its
+    `top_features`), row for row with `frame`, built in batches of whole patients as scoring
+    builds them."""
+    top = top_features(run.shape)
+    if batch_rows is None:
+        batch_rows = load_config().predict.batch_rows
+    batches = patient_batches(frame["patient_id"], batch_rows)
+    parts = [build_features(frame[rows], run.spec).frame.select(top) for rows in batches]
+    return pl.concat(parts)[np.argsort(np.concatenate(batches), kind="stable")]
+
+
 def _source(
     cohort: Cohort,
     run: Path | None = None,
@@ -202,9 +224,10 @@ def _write(
     scored: pl.DataFrame,
     eval_by: list[str],
     page: Page | None,
+    curves: tuple[pl.DataFrame, pl.DataFrame] | None = None,
 ) -> Evaluation:
     """scores.parquet's frame (keys, label, scores as Float64) and the grouping columns the
-    page reads beside it; then the folder."""
+    page reads beside it (and an additive run's curves); then the folder."""
     scores = pl.concat(
         [
             frame.select("isic_id", "patient_id", TARGET),
@@ -213,4 +236,4 @@ def _write(
         how="horizontal",
     )
     context = frame.select(c for c in grouping_columns(eval_by) if c in frame.columns)
-    return Evaluation(write_evaluation(out, results, scores, context, page), results)
+    return Evaluation(write_evaluation(out, results, scores, context, page, curves), results)

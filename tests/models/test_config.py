@@ -61,3 +61,44 @@ def test_every_preset_loads_as_an_overlay(preset):
     assert config.models.names  # a full config: the overlay only changes what it names
     if preset.stem != "default":
         assert config.to_dict() != load_config().to_dict()
+
+
+STUMPS = "[models.lgbm]\nmax_depth = 1\nnum_leaves = 2\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[models]\nform = "additive"\n' + STUMPS, "models.names"),  # the default's three
+        ('[models]\nform = "additive"\nnames = ["lgbm", "xgb"]\n' + STUMPS, "models.names"),
+        ('[models]\nform = "additive"\nnames = ["lgbm"]\n', "models.lgbm.max_depth"),
+        (
+            '[models]\nform = "additive"\nnames = ["lgbm"]\n' + STUMPS.replace("1\n", "4\n"),
+            "models.lgbm.max_depth",
+        ),
+        (
+            '[models]\nform = "additive"\nnames = ["lgbm"]\n' + STUMPS.replace("2\n", "3\n"),
+            "models.lgbm.num_leaves",
+        ),
+        (
+            '[models]\nform = "additive"\nnames = ["lgbm"]\n' + STUMPS + "linear_tree = true\n",
+            "models.lgbm.linear_tree",
+        ),
+        ('[models]\nform = "bogus"\n', "models.form"),
+    ],
+)
+def test_an_additive_form_needs_lightgbm_stumps_alone(tmp_path, text, key):
+    overlay = tmp_path / "form.toml"
+    overlay.write_text(text)
+    with pytest.raises(UserError) as caught:
+        load_config(overlay)
+    message = str(caught.value)
+    assert message.startswith(f"{overlay}: ") and "\n" not in message
+    assert f"{key} " in message or f"{key} =" in message or f"'{key}'" in message
+
+
+def test_lightgbm_stumps_alone_load_as_an_additive_form(tmp_path):
+    overlay = tmp_path / "form.toml"
+    overlay.write_text('[models]\nform = "additive"\nnames = ["lgbm"]\n' + STUMPS)
+    assert load_config(overlay).models.form == "additive"
+    assert load_config().models.form == "trees"

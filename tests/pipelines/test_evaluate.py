@@ -456,3 +456,62 @@ def test_the_mode_flags_must_agree(data, run, capsys):
     with pytest.raises(SystemExit):
         evaluate.main(cohort)  # neither --run nor --scores: argparse's usage error
     assert synthetic.TEST_LABELS_FILE == "test-labels.csv"
+
+
+ADDITIVE_TOML = """
+[training]
+fixed_rounds = { lgbm = 40 }
+bootstrap_samples = 20
+threads = 1
+[models]
+names = ["lgbm"]
+form = "additive"
+[models.lgbm]
+max_depth = 1
+num_leaves = 2
+[cv]
+folds = 2
+"""
+
+
+def test_an_additive_runs_page_draws_its_curves_with_the_cohort(data, evaluated, tmp_path):
+    from features.build import build_features
+    from features.io import read_train
+    from reports.evaluation import write_evaluation_page
+    from tests.pages import Page
+
+    (tmp_path / "additive.toml").write_text(ADDITIVE_TOML)
+    run = tmp_path / "run"
+    argv = ["--data-dir", str(data), "--config", str(tmp_path / "additive.toml")]
+    assert train_gbdt.main([*argv, "--out", str(run)]) == 0
+    given = {}
+
+    def page(results, scores, folder, **curves):
+        given.update(curves)
+        return write_evaluation_page(results, scores, folder, **curves)
+
+    out = tmp_path / "evaluation"
+    evaluate_run(run, data / "cohort.csv", out, page=page, batch_rows=3_000)
+    # The run's curves, and the cohort's values of the 12 features whose curves span the
+    # widest range (by hand), row for row, as the whole cohort builds them at once (the
+    # evaluation builds them in batches of whole patients).
+    shape = pl.read_parquet(run / "shape_functions.parquet")
+    assert given["shape"].equals(shape)
+    spread = (
+        shape.filter(pl.col("feature") != "(bias)")
+        .group_by("feature")
+        .agg((pl.col("contribution").max() - pl.col("contribution").min()).alias("spread"))
+        .sort("spread", descending=True)
+    )
+    top = spread["feature"][:12].to_list()
+    assert set(given["values"].columns) == set(top)
+    cohort = read_train(data / "cohort.csv")
+    whole = build_features(cohort, load_run(run).spec).frame.select(given["values"].columns)
+    assert given["values"].equals(whole)
+    sections = Page((out / "evaluation.html").read_text()).sections
+    assert list(sections)[-2:] == ["curves", "warnings"]
+    assert sections["curves"]["images"] == 1
+    assert "What raises a lesion's score" in sections["curves"]["text"]
+    assert "What raises the score" in (out / "evaluation.md").read_text()
+    # A trees run's page has no curves.
+    assert "curves" not in Page((evaluated / "evaluation.html").read_text()).sections

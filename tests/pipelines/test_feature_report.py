@@ -264,3 +264,156 @@ def test_a_run_with_image_scores_shows_their_features(tmp_path):
     inputs = resolve_inputs(None, run)
     assert inputs.train is None
     assert "image-model scores for the train lesions" in inputs.notes["train"]
+
+
+# An additive run (LightGBM stumps) with two CV repeats and two bags, so that a lesion's
+# out-of-fold log-odds average four fold models, one per repeat and bag.
+ADDITIVE_TOML = """
+seed = 5
+[training]
+fixed_rounds = { lgbm = 60 }
+bags = 2
+bootstrap_samples = 50
+threads = 1
+[models]
+names = ["lgbm"]
+form = "additive"
+[models.lgbm]
+max_depth = 1
+num_leaves = 2
+[cv]
+folds = 2
+repeats = 2
+"""
+
+
+@pytest.fixture(scope="module")
+def additive(tmp_path_factory, tiny_dir):
+    """The additive run on the tiny data, its report (built in this process, so its sections
+    can be read) and the report's page."""
+    from pipelines import train_gbdt
+    from reports import build_report, resolve_inputs, write_report
+
+    folder = tmp_path_factory.mktemp("additive")
+    config, run = folder / "additive.toml", folder / "run"
+    config.write_text(ADDITIVE_TOML)
+    argv = ["--data-dir", str(tiny_dir), "--config", str(config), "--out", str(run)]
+    assert train_gbdt.main(argv) == 0
+    report = build_report(resolve_inputs(tiny_dir, run))
+    html, _ = write_report(report, folder / "report.html")
+    return run, {s.key: s for s in report.sections}, html.read_text()
+
+
+def _figures(html: str, section: str) -> list[str]:
+    body = re.search(rf'<section id="{section}".*?</section>', html, re.S).group(0)
+    return re.findall(r'<img src="data:image/png[^"]*" alt="([^"]+)"', body)
+
+
+def test_an_additive_run_draws_its_curves_where_a_trees_run_draws_shap(additive, feature_report):
+    _, sections, html = additive
+    curves = "What raises a lesion&#39;s score: the 12 features that move it most"
+    assert curves in _figures(html, "model")
+    assert not any(alt.startswith("Mean |SHAP|") for alt in _figures(html, "model"))
+    assert "top reasons (curves, log-odds)" in html
+    assert len(sections["model"].tables["curves"]) == 12
+    trees = feature_report.read_text()
+    assert not any(alt.startswith("What raises") for alt in _figures(trees, "model"))
+    assert "Mean |SHAP| contribution: the top 20 features" in _figures(trees, "model")
+    assert "top reasons (SHAP, log-odds)" in trees
+
+
+def test_the_lesions_reasons_add_up_to_their_out_of_fold_log_odds(additive, tiny_dir):
+    from models.boosters import Matrix
+
+    run_dir, sections, _ = additive
+    run = load_run(run_dir)
+    rows = [*sections["lesions"].tables["benign"], *sections["lesions"].tables["malignant"]]
+    ids = [row["isic_id"] for row in rows]
+    oof = pl.read_parquet(run_dir / "oof.parquet")
+    lgbm = dict(zip(oof["isic_id"], oof["lgbm"], strict=True))
+    # The mean raw score of the fold models that did not see each lesion, straight from the
+    # boosters: in each repeat, its fold's models (both bags); then the mean over repeats.
+    built = build_features(read_train(tiny_dir / "train-metadata.csv"), run.spec)
+    frame = built.frame.filter(pl.col("isic_id").is_in(ids))
+    frame = frame.join(pl.DataFrame({"isic_id": ids}).with_row_index("k"), on="isic_id").sort("k")
+    codes = Matrix(frame, run.feature_names, run.categorical).codes
+    folds = pl.read_csv(run_dir / "folds.csv", schema_overrides={"patient_id": pl.String})
+    folds = frame.select("patient_id").join(
+        folds, on="patient_id", how="left", maintain_order="left"
+    )
+    by_repeat = []
+    for repeat, column in enumerate(["fold", "fold_r1"]):
+        raw = {
+            fold: np.mean(
+                [
+                    m.fitted.booster.predict(codes, raw_score=True, num_iteration=m.fitted.rounds)
+                    for m in run.models
+                    if (m.repeat, m.fold) == (repeat, fold)
+                ],
+                axis=0,
+            )
+            for fold in (0, 1)
+        }
+        by_repeat.append(np.choose(folds[column].to_numpy(), [raw[0], raw[1]]))
+    expected = np.mean(by_repeat, axis=0)
+    assert len({(m.repeat, m.fold, m.bag) for m in run.models}) == 8
+    for row, direct in zip(rows, expected, strict=True):
+        assert row["log_odds"] == pytest.approx(direct, abs=1e-6)
+        assert row["log_odds"] == pytest.approx(lgbm[row["isic_id"]], abs=1e-6)
+        assert row["reasons"][-1] == (
+            f"log-odds {row['log_odds']:+.2f} = baseline {row['bias']:+.2f} + the curves of "
+            f"every feature ({row['log_odds'] - row['bias']:+.2f})"
+        )
+    # A reason pushes the wrong way: up for a benign lesion, down for a malignant one.
+    for key, sign in (("benign", 1), ("malignant", -1)):
+        for row in sections["lesions"].tables[key]:
+            for reason in row["reasons"][:-1]:
+                assert sign * float(reason.rsplit("(", 1)[1].rstrip(")")) > 0
+
+
+def _plain_curve(steps: list[dict], x: float) -> float:
+    """A numeric curve at x by a plain loop: the last step whose left edge is below x."""
+    value = steps[0]["contribution"]
+    for step in steps[1:]:
+        if x > step["value"]:
+            value = step["contribution"]
+    return value
+
+
+def test_the_panel_lines_say_which_way_the_curves_go(additive, tiny_dir):
+    run_dir, sections, _ = additive
+    run = load_run(run_dir)
+    shape = pl.read_parquet(run_dir / "shape_functions.parquet")
+    by_feature: dict[str, list[dict]] = {}
+    for row in shape.iter_rows(named=True):
+        by_feature.setdefault(row["feature"], []).append(row)
+    # The 12 features whose curves span the widest range, by hand.
+    spread = {
+        name: max(r["contribution"] for r in rows) - min(r["contribution"] for r in rows)
+        for name, rows in by_feature.items()
+        if name != "(bias)"
+    }
+    lines = sections["model"].tables["curves"]
+    assert [line[0] for line in lines] == sorted(spread, key=lambda n: -spread[n])[:12]
+    built = build_features(read_train(tiny_dir / "train-metadata.csv"), run.spec)
+    directions = 0
+    for name, _, line in lines:
+        steps = [r for r in by_feature[name] if not r["missing"]]
+        if name in run.categorical:
+            best = max(steps, key=lambda r: r["contribution"])["level"]
+            assert line.startswith(f"{name} = {best} raises the score most")
+            continue
+        values = built.frame[name].drop_nulls().to_numpy().astype(np.float64)
+        low, high = np.percentile(values, [0.5, 99.5])  # the ends of the panel's x axis
+        change = _plain_curve(steps, high) - _plain_curve(steps, low)
+        if line.startswith("higher "):
+            directions += 1
+            verb = "raises" if change > 0 else "lowers"
+            assert line.startswith(f"higher {name} {verb} the score"), (line, change)
+        elif line.startswith((f"{name} above ", f"{name} below ")):
+            directions += 1
+            side = "above" if change > 0 else "below"
+            assert line.startswith(f"{name} {side} "), (line, change)
+        else:
+            assert abs(change) < 0.5 * spread[name] or abs(change) < 0.05, (line, change)
+    assert directions >= 6

@@ -552,3 +552,26 @@ def test_an_empty_results_dict_still_makes_a_page(tmp_path):
     assert list(sections) == SECTIONS
     assert sections["calibration"]["missing"] == ["No calibration figures: no reason given."]
     assert summary_lines({})[1].startswith("ISIC score (ensemble): - ")
+
+
+def test_an_additive_runs_page_has_the_curves_and_loads_in_a_browser(cohort, tmp_path):
+    from tests.reports.test_curves import _shape
+    from tests.reports.test_curves import _values as curve_values
+
+    scored, results = cohort
+    values, _ = curve_values(scored.height)
+    html, markdown = write_evaluation_page(results, scored, tmp_path, shape=_shape(), values=values)
+    text = html.read_text()
+    sections = Page(text).sections
+    assert list(sections) == [*SECTIONS[:-1], "curves", "warnings"]
+    assert sections["curves"]["images"] == 1
+    # Every feature with a curve (six: fewer than 12), each with its line, in the page and
+    # in the summary; the cohort's lesions are the rugs.
+    rows = _rows(text, "curves")
+    assert sorted(row[0] for row in rows) == ["bump", "falls", "flat", "jump", "rises", "site"]
+    assert "the cohort's lesions" in sections["curves"]["text"]
+    summary = markdown.read_text()
+    assert all(f"`{row[0]}`: {row[2]}" in summary for row in rows)
+    verdict = verdict_in_browser(text, _BROWSER_CHECK, tmp_path)
+    assert verdict["errors"] == [] and verdict["broken"] == []
+    assert verdict["images"] == 5 and verdict["sections"] == list(sections)

@@ -107,12 +107,17 @@ def test_a_manifest_that_is_not_an_object_or_not_json_is_refused(trained_run, tm
 
 def test_a_newer_format_is_refused_saying_which_reads_it(trained_run, tmp_path):
     run = copy_run(trained_run, tmp_path)
-    assert json.loads((run / "manifest.json").read_text())["format"] == FORMAT == 2
-    edit_manifest(run, _set("format", 3))
+    manifest = json.loads((run / "manifest.json").read_text())
+    # A trees run stays format 2; format 3 is an additive run's (test_additive_run.py).
+    assert manifest["format"] == FORMAT == 2 and manifest["form"] == "trees"
+    assert "artifacts" not in manifest
+    edit_manifest(run, _set("format", 4))
     assert refused(run).endswith(
-        "manifest.json: run folder format 3; this tbp-gbdt reads formats 1-2: upgrade tbp-gbdt"
+        "manifest.json: run folder format 4; this tbp-gbdt reads formats 1-3: upgrade tbp-gbdt"
     )
-    assert READS == (1, 2)
+    assert READS == (1, 2, 3)
+    loaded = load_run(trained_run)
+    assert loaded.form == "trees" and loaded.shape is None and loaded.shape_by_fold is None
 
 
 def test_format_1_without_the_key_loads_and_scores_the_same(trained_run, tmp_path, small_data):
