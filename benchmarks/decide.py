@@ -37,8 +37,11 @@ def main(argv: list[str] | None = None) -> int:
             if not frame.select("isic_id", "fold").equals(base[seed].select("isic_id", "fold")):
                 raise UserError(f"{folder}: split seed {seed} has other rows or folds")
     y, patients = keys["target"].to_numpy(), keys["patient_id"].to_numpy()
+    # The columns both sides have: an overlay may train fewer libraries than the base.
     names = [
-        c for c in base[seeds[0]].columns if c not in ("isic_id", "patient_id", "target", "fold")
+        c
+        for c in base[seeds[0]].columns
+        if c not in ("isic_id", "patient_id", "target", "fold") and c in changed[seeds[0]].columns
     ]
     print(f"{args.changed} - {args.base}, split seeds {seeds}, {BOOTSTRAP_SAMPLES} resamples")
     print("| model | base | changed | changed - base | 95 % interval | verdict |")

@@ -287,7 +287,7 @@ def _overlay_text(overlay: Path) -> str:
     return ", ".join(pairs) or "(empty)"
 
 
-def _seed_list(seeds: list[int]) -> str:
+def seed_list(seeds: list[int]) -> str:
     contiguous = len(seeds) > 1 and seeds == list(range(seeds[0], seeds[-1] + 1))
     return f"{seeds[0]}-{seeds[-1]}" if contiguous else ",".join(map(str, seeds))
 
@@ -299,14 +299,14 @@ def _report(args, config, source, runs, summary, threads, seconds) -> str:
         title = f"Real rows: the default + `{Path(args.config).name}` against the public recipe"
     lines = [
         *section_head(title, "benchmarks.real"),
-        f"- data: `{_shown(Path(source['path']))}` (sha256 {source['sha256'][:12]}), "
+        f"- data: `{shown_path(Path(source['path']))}` (sha256 {source['sha256'][:12]}), "
         f"{source['rows']:,} rows, {source['malignant']} malignant, {source['patients']:,} "
         "patients",
     ]
     if args.config is not None:
         lines.append(f"- overlay on configs/default.toml: {_overlay_text(args.config)}")
     lines += [
-        f"- folds: split seeds {_seed_list(seeds)} x {config.cv.folds} patient-grouped folds "
+        f"- folds: split seeds {seed_list(seeds)} x {config.cv.folds} patient-grouped folds "
         "(`models.cv.patient_folds`), the same folds for both sides; the split seed is also "
         "each side's model seed base",
         "- score: pooled out-of-fold ISIC pAUC (0 to 0.2) per split seed; difference = default "
@@ -344,7 +344,7 @@ def _report(args, config, source, runs, summary, threads, seconds) -> str:
     return "\n".join(lines)
 
 
-def _shown(path: Path) -> str:
+def shown_path(path: Path) -> str:
     """A path under the repository's parent as the repository sees it (`../shared/...`)."""
     try:
         return str(Path("..") / path.resolve().relative_to(REPO.parent))
