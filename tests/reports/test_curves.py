@@ -15,18 +15,10 @@ import pytest
 from PIL import Image
 
 from features import schema
+from models.additive import SCHEMA
 from reports.curve_words import describe, tick_labels
 from reports.curves import TOP, shape_curves
 
-SCHEMA = {
-    "feature": pl.String,
-    "value": pl.Float64,
-    "level": pl.String,
-    "missing": pl.Boolean,
-    "contribution": pl.Float64,
-    "low": pl.Float64,
-    "high": pl.Float64,
-}
 # feature -> (left edges, contributions, missing contribution); "site" is categorical.
 NUMERIC = {
     "rises": ([0.0, 1.0, 2.0, 3.0], [-0.5, -0.1, 0.2, 0.6], 0.3),
