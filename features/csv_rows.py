@@ -81,15 +81,13 @@ def check_rows(path: Path, fields: int) -> Rows:
             .otherwise("outside")
             .alias("outside")
         )
+    lines = lines.with_row_index("line", offset=1)
     rows = (
-        lines.with_row_index("line", offset=1)
-        .with_columns((~pl.col("open_before")).cum_sum().sub(1).alias("row"))
+        lines.with_columns((~pl.col("open_before")).cum_sum().sub(1).alias("row"))
         .group_by("row", maintain_order=True)
         .agg(
             pl.col("outside").sum().add(1).alias("fields"),
             (pl.col("blank").first() & (pl.len() == 1)).alias("blank"),
-            pl.col("line").first().alias("first_line"),
-            pl.len().alias("lines"),
         )
         .filter(pl.col("row") > 0)
     )
@@ -113,7 +111,7 @@ def check_rows(path: Path, fields: int) -> Rows:
             middle[0],
             f" and {middle.len() - 1} more" if middle.len() > 1 else "",
         )
-    continued = lines.with_row_index("line", offset=1).filter("open_before")["line"]
+    continued = lines.filter("open_before")["line"]
     return Rows(blank.to_numpy().astype(np.int64), continued.to_numpy().astype(np.int64))
 
 

@@ -18,7 +18,9 @@ ENSEMBLE_METHODS = ("rank_mean", "weighted_rank", "mean")
 CALIBRATIONS = ("isotonic", "platt")
 SAMPLING_STRATEGIES = ("undersample", "disjoint")
 STOPPING = ("refit", "inner", "fixed")
-FORMS = ("trees", "additive")
+# `[models] form`: trees of any depth, or an additive model (LightGBM stumps).
+TREES, ADDITIVE = "trees", "additive"
+FORMS = (TREES, ADDITIVE)
 # LightGBM settings an additive run needs: trees of depth 1, so that no tree uses two features.
 ADDITIVE_LGBM = {"max_depth": 1, "num_leaves": 2}
 # LightGBM settings that would break the curves: another name for the leaves (LightGBM takes
@@ -290,7 +292,7 @@ def _validate_form(models: ModelsConfig, source: str) -> None:
         raise UserError(
             f"{source}: models.form is {models.form!r}; expected one of {', '.join(FORMS)}"
         )
-    if models.form != "additive":
+    if models.form != ADDITIVE:
         return
     if models.names != ["lgbm"]:
         raise UserError(

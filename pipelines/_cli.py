@@ -47,8 +47,17 @@ def run_cli(main: Callable[[], int]) -> int:
         return 130
 
 
-def whole_number(text: str) -> int:
-    """An argparse type: a whole number of at least 1 (a count of rows, say)."""
+def add_batch_rows(parser: argparse.ArgumentParser) -> None:
+    """`--batch-rows N`, for the commands that score lesions with a run's models."""
+    parser.add_argument(
+        "--batch-rows",
+        type=_whole_number,
+        help="score whole patients in batches of about this many lesions (default: "
+        "configs/default.toml [predict] batch_rows); bounds the memory, not the scores",
+    )
+
+
+def _whole_number(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")

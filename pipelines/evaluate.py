@@ -11,7 +11,7 @@ from pathlib import Path
 from features.errors import UserError
 from models.artifacts import folder_lock
 from models.external import Evaluation, default_evaluation_dir, evaluate_run, evaluate_scores
-from pipelines._cli import run_cli, whole_number
+from pipelines._cli import add_batch_rows, run_cli
 from reports.evaluation import summary_lines, write_evaluation_page
 
 
@@ -125,12 +125,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a lesion without an image score gets null image features; with --scores, a "
         "lesion without a score is left out (counted in a warning)",
     )
-    parser.add_argument(
-        "--batch-rows",
-        type=whole_number,
-        help="score whole patients in batches of about this many lesions (default: "
-        "configs/default.toml [predict] batch_rows); bounds the memory, not the scores",
-    )
+    add_batch_rows(parser)
     parser.add_argument(
         "--eval-by",
         action="append",

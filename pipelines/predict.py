@@ -12,15 +12,14 @@ from features.overlap import warn_train_overlap
 from features.score_files import read_score_file
 from models import artifacts
 from models.artifacts.submission import write_submission
-from pipelines._cli import run_cli, whole_number
+from pipelines._cli import add_batch_rows, run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     run = artifacts.load_run(args.run)
     test = read_test(args.test)
-    trained_on = artifacts.training_lesions(args.run)
-    warn_train_overlap(test, trained_on, args.test, f"the run's {args.run / artifacts.OOF}")
+    warn_train_overlap(test, run.trained_on, args.test, f"the run's {args.run / artifacts.OOF}")
     order = None
     if args.sample is not None:
         order = read_sample_ids(args.sample)
@@ -56,12 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a lesion without a score gets null image features instead of an error",
     )
-    parser.add_argument(
-        "--batch-rows",
-        type=whole_number,
-        help="score whole patients in batches of about this many lesions (default: "
-        "configs/default.toml [predict] batch_rows); bounds the memory, not the scores",
-    )
+    add_batch_rows(parser)
     parser.add_argument(
         "--predictions",
         type=Path,

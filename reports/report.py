@@ -18,7 +18,7 @@ from models.additive import top_features
 from models.artifacts import Run
 from models.blend import ENSEMBLE_COLUMN
 from models.boosters import Matrix
-from models.config import load_config
+from models.config import ADDITIVE, load_config
 from models.shift import row_sample
 from reports import curves, data, explain, features, groups, lesions, model
 from reports.inputs import ReportInputs
@@ -27,7 +27,6 @@ from reports.section import Section, missing_section
 
 log = logging.getLogger(__name__)
 
-ADDITIVE = "additive"  # `[models] form` of a run whose log-odds are a sum of curves
 
 # The training file's columns that the per-group scores and the lesion lists show.
 _CONTEXT_COLUMNS = (

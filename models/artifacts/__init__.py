@@ -41,7 +41,6 @@ from models.artifacts.loader import (
     Run,
     finished_manifest,
     load_run,
-    training_lesions,
 )
 from models.artifacts.lock import LOCK_SUFFIX, folder_lock, lock_path
 from models.artifacts.manifest import ADDITIVE_FORMAT, FORMAT, READS
@@ -82,7 +81,6 @@ __all__ = [
     "package_versions",
     "partial_dir",
     "submission_frame",
-    "training_lesions",
     "write_csv",
     "write_json",
     "write_parquet",

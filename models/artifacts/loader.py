@@ -44,7 +44,7 @@ from models.blend import (
     rank_across_repeats,
 )
 from models.boosters import booster
-from models.config import load_config
+from models.config import ADDITIVE, load_config
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,8 @@ class Run:
     # shape_functions_by_fold.parquet, each fold model's; None for a trees run
     shape: pl.DataFrame | None = None
     shape_by_fold: pl.DataFrame | None = None
+    # isic_id and patient_id (String) of every lesion the run trained on (its oof.parquet)
+    trained_on: pl.DataFrame | None = None
 
     @property
     def model_names(self) -> list[str]:
@@ -101,7 +103,7 @@ class Run:
             batch_rows = load_config().predict.batch_rows
         frame = self._with_image_scores(frame, image_scores, allow_missing)
         faults.reached("predict")
-        additive = self.form == "additive"
+        additive = self.form == ADDITIVE
         means = fold_model_means(
             frame,
             self.spec,
@@ -177,20 +179,6 @@ def finished_manifest(run_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def training_lesions(run_dir: Path) -> pl.DataFrame:
-    """`isic_id` and `patient_id` (String) of every lesion a finished run trained on, from its
-    oof.parquet, read without loading a model."""
-    path = inside(_finished(run_dir), OOF, OOF)
-    columns = ["isic_id", "patient_id"]
-    try:
-        frame = pl.read_parquet(path, columns=columns)
-    except pl.exceptions.ColumnNotFoundError:
-        raise UserError(f"{path}: expected the columns {', '.join(columns)}") from None
-    except READ_ERRORS as error:
-        raise UserError(f"{path}: not a readable Parquet file ({type(error).__name__})") from error
-    return frame.select(pl.col(columns).cast(pl.String))
-
-
 def _finished(run_dir: Path) -> Path:
     run_dir = Path(run_dir)
     if run_dir.name.endswith(PARTIAL_SUFFIX):
@@ -237,7 +225,11 @@ def load_unfinished(run_dir: Path) -> Run:
         for name, digest in manifest.get("artifacts", {}).items()
     }
     names = manifest["config"]["models"]["names"]
-    oof = _read_parquet(inside(run_dir, OOF, OOF), names)
+    oof_path = inside(run_dir, OOF, OOF)
+    oof = _read_parquet(oof_path, names)
+    keys = ["isic_id", "patient_id"]
+    if any(key not in oof.columns for key in keys):
+        raise UserError(f"{oof_path}: expected the columns {', '.join(keys)}")
     by_repeat = None
     if (run_dir / OOF_REPEATS).is_file():
         path = inside(run_dir, OOF_REPEATS, OOF_REPEATS)
@@ -265,6 +257,7 @@ def load_unfinished(run_dir: Path) -> Run:
         form=manifest.get("form", "trees"),
         shape=_read_curves(artifacts.get(SHAPE_FUNCTIONS)),
         shape_by_fold=_read_curves(artifacts.get(SHAPE_FUNCTIONS_BY_FOLD)),
+        trained_on=oof.select(pl.col(keys).cast(pl.String)),
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from features.errors import UserError
 from models.artifacts.files import SHAPE_FUNCTIONS, SHAPE_FUNCTIONS_BY_FOLD
-from models.config import CALIBRATIONS, ENSEMBLE_METHODS, FORMS, MODEL_NAMES
+from models.config import ADDITIVE, CALIBRATIONS, ENSEMBLE_METHODS, FORMS, MODEL_NAMES
 
 FORMAT = 2  # what `write_run` writes: format 1 plus the "format" key
 # An additive run (`[models] form`): format 2 plus "form" and its curves under "artifacts".
@@ -113,7 +113,7 @@ def _check_form(manifest: dict, path: Path) -> None:
             raise UserError(
                 f"{path}: key 'artifacts.{name}' expected 64 hex digits, got {digest!r:.80}"
             )
-    if form == "additive":
+    if form == ADDITIVE:
         for name in (SHAPE_FUNCTIONS, SHAPE_FUNCTIONS_BY_FOLD):
             if name not in artifacts:
                 raise UserError(

@@ -39,6 +39,7 @@ from models.artifacts.manifest import ADDITIVE_FORMAT, FORMAT, FORMAT_KEY
 from models.artifacts.result import FinishedRun, RunResult
 from models.artifacts.submission import write_submission
 from models.blend import ENSEMBLE_COLUMN
+from models.config import ADDITIVE
 from models.cv import CVResult, split_seeds
 
 
@@ -54,7 +55,7 @@ def write_run(run_dir: Path, result: RunResult) -> FinishedRun:
     write_json(partial / ENSEMBLE, result.ensemble.stored)
     write_csv(partial / FOLDS, folds_frame(result.rows, cv))
     write_text(partial / CONFIG, tomli_w.dumps(result.config.to_dict()))
-    curves = write_curves(partial, result) if result.config.models.form == "additive" else {}
+    curves = write_curves(partial, result) if result.config.models.form == ADDITIVE else {}
     write_json(partial / MANIFEST, _manifest(partial, result, curves))
     if result.test is not None:
         batch_rows = result.config.predict.batch_rows
@@ -130,7 +131,7 @@ def _manifest(partial: Path, result: RunResult, artifacts: dict[str, str]) -> di
     additive run's curves)."""
     config = result.config
     store = TaskFolder(partial)
-    additive = config.models.form == "additive"
+    additive = config.models.form == ADDITIVE
     manifest = {
         FORMAT_KEY: ADDITIVE_FORMAT if additive else FORMAT,
         "versions": package_versions(),

@@ -10,7 +10,7 @@ import numpy as np
 
 from models.blend import rank_across_repeats
 from models.boosters import Fitted, Matrix
-from models.config import Config
+from models.config import ADDITIVE, Config
 from models.cv.folds import repeated_patient_folds
 from models.cv.plan import Executor, TaskData, run_plan
 from models.cv.resume import TaskStore
@@ -93,7 +93,7 @@ def cross_validate(
         valid_rows = np.flatnonzero(folds[task.repeat] == task.fold)
         oof_by_repeat[task.model][task.repeat, valid_rows] += output.scores / config.training.bags
         result.models.append(FoldModel(task, output.fitted))
-    if config.models.form == "additive":
+    if config.models.form == ADDITIVE:
         # Log-odds average as they are: the mean is what the run's curves explain exactly.
         result.oof = {name: values.mean(axis=0) for name, values in oof_by_repeat.items()}
     else:

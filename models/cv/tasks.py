@@ -15,7 +15,7 @@ import numpy as np
 
 from models import faults
 from models.boosters import FitSettings, Fitted, Matrix, booster, model_bytes
-from models.config import Config
+from models.config import ADDITIVE, Config
 from models.cv.folds import inner_split
 from models.cv.plan import TaskData, TaskOutput
 from models.cv.sampling import derive_seed, sample_rows, sampling_plan
@@ -98,7 +98,7 @@ def fit_task(
 def task_scores(fitted: Fitted, x: Matrix, config: Config) -> np.ndarray:
     """A fold model's scores of `x`'s rows: its probabilities, or in an additive run its log-odds
     (`log_odds`), which the run's curves add up to exactly."""
-    if config.models.form == "additive":
+    if config.models.form == ADDITIVE:
         return log_odds(fitted, x.codes)
     return fitted.predict(x)
 

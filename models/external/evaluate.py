@@ -17,7 +17,7 @@ from models.additive import top_features
 from models.artifacts import Run, load_run
 from models.artifacts.scoring import patient_batches
 from models.blend import ENSEMBLE_COLUMN
-from models.config import load_config
+from models.config import ADDITIVE, load_config
 from models.external.cohort import (
     TARGET,
     Cohort,
@@ -43,7 +43,6 @@ FORMAT = 1
 # A score file carries no run: its intervals take these (a run's come from its manifest).
 SCORES_BOOTSTRAP = 1000
 SCORES_SEED = 0
-ADDITIVE = "additive"  # `[models] form` of a run whose log-odds are a sum of curves
 
 
 @dataclass(frozen=True)
