@@ -37,21 +37,28 @@ _OPEN_CELL_REST = r'^[^"]*"?'
 class Rows:
     """A CSV's row layout. `blank`: data-row numbers (1-based) of the blank lines, sorted;
     `continued`: 1-based line numbers that go on a row begun on an earlier line (a quoted line
-    break), sorted. Both are empty for nearly every file."""
+    break), sorted. Both are empty for nearly every file. `first`: the number of the first data
+    row, 1 in a file (the header is row 0)."""
 
     blank: np.ndarray
     continued: np.ndarray
+    first: int = 1
 
     @classmethod
     def plain(cls) -> Rows:
         """A file without blank lines or quoted line breaks (a Parquet file)."""
         return cls(np.empty(0, np.int64), np.empty(0, np.int64))
 
+    @classmethod
+    def for_frame(cls) -> Rows:
+        """A DataFrame's rows: numbered by their 0-based index, as `frame[i]` finds them."""
+        return cls(np.empty(0, np.int64), np.empty(0, np.int64), first=0)
+
     def data_row(self, index: int) -> int:
         """The data-row number of the `index`-th row (0-based) of the frame read without the
         blank lines."""
         kept_before_blank = self.blank - np.arange(1, self.blank.size + 1)
-        return int(index) + 1 + int(np.searchsorted(kept_before_blank, index, "right"))
+        return int(index) + self.first + int(np.searchsorted(kept_before_blank, index, "right"))
 
     def row_of_line(self, line: int) -> int:
         """The data-row number of a 1-based physical line of the file (line 1 is the header)."""

@@ -2,6 +2,8 @@
 
 Every problem a user can fix becomes one `UserError` line naming the file, the column or row,
 and what was expected. Softer faults (extra columns, a column that repeats another) are logged.
+A Polars or pandas frame given instead of a train or test file is cast and checked as a Parquet
+file is, its messages naming the frame and its 0-based rows.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import polars as pl
 from features import schema
 from features.csv_rows import Rows, check_rows
 from features.errors import UserError, first_line
+from features.frames import DataInput, FrameSource, as_source
 
 log = logging.getLogger(__name__)
 
+TRAIN_FRAME, TEST_FRAME = "train frame", "test frame"
 TRAIN_FILE = "train-metadata"
 TEST_FILE = "test-metadata"
 SAMPLE_FILE = "sample_submission"
@@ -63,45 +67,51 @@ def read_dataset(data_dir: Path) -> Dataset:
     return dataset
 
 
-def read_train(path: Path) -> pl.DataFrame:
-    """A train file: every test column plus `target`; other train-only columns when present."""
+def read_train(path: DataInput) -> pl.DataFrame:
+    """A train file or frame: every test column plus `target`; other train-only columns when
+    present."""
     return read_train_rows(path)[0]
 
 
-def read_train_rows(path: Path) -> tuple[pl.DataFrame, Rows]:
+def read_train_rows(path: DataInput) -> tuple[pl.DataFrame, Rows]:
     """`read_train`, and where the frame's rows are in the file: for a message about a row
     found later, by a check of the caller's."""
+    source = as_source(path, TRAIN_FRAME)
     required = (*schema.TEST_COLUMN_NAMES, "target")
-    frame, rows = _read_table(Path(path), required, optional=schema.TRAIN_ONLY_COLUMNS)
-    _check_ids(frame, path, rows)
+    frame, rows = _read_table(source, required, optional=schema.TRAIN_ONLY_COLUMNS)
+    _check_ids(frame, source, rows)
     bad = frame.with_row_index("_row").filter(
         ~pl.col("target").is_in([0, 1]) | pl.col("target").is_null()
     )
     if bad.height:
         row = bad.row(0, named=True)
         raise UserError(
-            f"{path}: column 'target', data row {rows.data_row(row['_row'])}: "
+            f"{source}: column 'target', data row {rows.data_row(row['_row'])}: "
             f"expected 0 or 1, got {row['target']!r}"
         )
     return frame, rows
 
 
-def read_test(path: Path) -> pl.DataFrame:
-    """A test file: the 44 test columns; train-only columns are dropped with a warning."""
+def read_test(path: DataInput) -> pl.DataFrame:
+    """A test file or frame: the 44 test columns; train-only columns are dropped with a
+    warning."""
     return read_test_rows(path)[0]
 
 
-def read_test_rows(path: Path) -> tuple[pl.DataFrame, Rows]:
+def read_test_rows(path: DataInput) -> tuple[pl.DataFrame, Rows]:
     """`read_test`, and where the frame's rows are in the file."""
-    path = Path(path)
-    header = _header(path)
+    source = as_source(path, TEST_FRAME)
+    header = _header(source)
     leaked = [c for c in header if c in schema.TRAIN_ONLY_COLUMNS]
     if leaked:
         log.warning(
-            "%s: dropping train-only columns from the test file: %s", path, ", ".join(leaked)
+            "%s: dropping train-only columns from the test %s: %s",
+            source,
+            "frame" if isinstance(source, FrameSource) else "file",
+            ", ".join(leaked),
         )
-    frame, rows = _read_table(path, schema.TEST_COLUMN_NAMES, optional=(), ignore=leaked)
-    _check_ids(frame, path, rows)
+    frame, rows = _read_table(source, schema.TEST_COLUMN_NAMES, optional=(), ignore=leaked)
+    _check_ids(frame, source, rows)
     return frame, rows
 
 
@@ -170,7 +180,9 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() == ".parquet"
 
 
-def _header(path: Path) -> list[str]:
+def _header(path: Path | FrameSource) -> list[str]:
+    if isinstance(path, FrameSource):
+        return path.frame.columns
     if not path.is_file():
         raise UserError(f"{path}: file not found")
     if path.stat().st_size == 0:
@@ -186,9 +198,12 @@ def _header(path: Path) -> list[str]:
     return header
 
 
-def csv_rows(path: Path, header: list[str]) -> Rows:
+def csv_rows(path: Path | FrameSource, header: list[str]) -> Rows:
     """Where a data file's rows are: a CSV's row layout, checked against its header (a short
-    or long row is a UserError); a Parquet file has no blank lines."""
+    or long row is a UserError); a Parquet file has no blank lines; a frame's rows are its
+    0-based index."""
+    if isinstance(path, FrameSource):
+        return Rows.for_frame()
     return Rows.plain() if _is_parquet(path) else check_rows(path, len(header))
 
 
@@ -236,7 +251,10 @@ def _scan(path: Path, dtypes: dict[str, pl.DataType] | None = None) -> pl.LazyFr
 
 
 def _read_table(
-    path: Path, required: tuple[str, ...], optional: tuple[str, ...], ignore: list[str] = ()
+    path: Path | FrameSource,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    ignore: list[str] = (),
 ) -> tuple[pl.DataFrame, Rows]:
     """The frame and where its rows are in the file."""
     header = _header(path)
@@ -251,13 +269,33 @@ def _read_table(
     wanted = set(required) | set(optional)
     columns = [c for c in schema.TRAIN_COLUMN_NAMES if c in wanted and c in header]
     dtypes = schema.schema_for(columns)
-    frame = None if _is_parquet(path) else _read_typed_csv(path, header, columns, dtypes, rows)
-    if frame is None:
-        frame = _read_as_text(path, header, columns, dtypes, rows)
+    frame = _read_columns(path, header, columns, dtypes, rows)
     frame = _non_finite_to_null(frame, path)
     _warn_empty_columns(frame, path)
     _warn_repeated_columns(frame, path)
     return frame, rows
+
+
+def _read_columns(
+    source: Path | FrameSource,
+    header: list[str],
+    columns: list[str],
+    dtypes: dict[str, pl.DataType],
+    rows: Rows,
+) -> pl.DataFrame:
+    """The schema's `columns`, cast to its types: a frame's as given, a CSV's by the typed
+    fast path when every value parses, else as text cast strictly."""
+    if isinstance(source, FrameSource):
+        return _read_frame(source, dtypes, rows)
+    frame = None if _is_parquet(source) else _read_typed_csv(source, header, columns, dtypes, rows)
+    return frame if frame is not None else _read_as_text(source, header, columns, dtypes, rows)
+
+
+def _read_frame(source: FrameSource, dtypes: dict[str, pl.DataType], rows: Rows) -> pl.DataFrame:
+    raw = source.frame.select(list(dtypes))
+    if raw.height == 0:
+        raise UserError(f"{source}: has no rows")
+    return _cast_checked(raw, dtypes, source, rows)
 
 
 def _read_typed_csv(
@@ -297,26 +335,56 @@ def _read_as_text(
     raw = rows.without_blank(raw)
     if raw.height == 0:
         raise UserError(f"{path}: file has a header but no rows")
-    frame = raw.select(_cast(c, raw.schema[c], dtypes[c]) for c in columns)
-    _check_parsed(raw, frame, path, rows)
+    return _cast_checked(raw, dtypes, path, rows)
+
+
+def _cast_checked(
+    raw: pl.DataFrame, dtypes: dict[str, pl.DataType], source: Path | FrameSource, rows: Rows
+) -> pl.DataFrame:
+    """`raw` (text, or a Parquet file's or a frame's own types) cast to the schema's `dtypes`;
+    a value that is there but does not cast is named with its row."""
+    try:
+        frame = raw.select(_cast(c, raw.schema[c], dtypes[c]) for c in dtypes)
+    except pl.exceptions.PolarsError:
+        located = _uncastable(raw, dtypes, source)
+        if located is None:
+            raise
+        raise located from None
+    _check_parsed(raw, frame, source, rows)
     return frame
 
 
 def _cast(name: str, source: pl.DataType, target: pl.DataType) -> pl.Expr:
-    column = pl.col(name)
-    if source == pl.String and target != pl.String:
+    # A categorical column (a frame's, a Parquet file's) holds text: it casts as its text does.
+    text = source == pl.String or isinstance(source, pl.Categorical | pl.Enum)
+    column = pl.col(name).cast(pl.String) if text else pl.col(name)
+    if text and target != pl.String:
         column = column.str.strip_chars()
-        if target.is_integer():
-            # "1.0" is a fine target value in a float-typed export.
-            column = column.cast(pl.Float64, strict=False)
-    expr = column.cast(target, strict=False)
-    if target.is_integer() and source == pl.String:
-        as_float = pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
-        expr = pl.when(as_float == as_float.round()).then(expr).otherwise(None)
-    return expr.alias(name)
+    if target.is_integer() and (text or source.is_float()):
+        # "1.0" is a fine target value in a float-typed export; 0.5 is no whole number, and a
+        # plain cast would truncate it to 0.
+        as_float = column.cast(pl.Float64, strict=False)
+        whole = as_float.cast(target, strict=False)
+        return pl.when(as_float == as_float.round()).then(whole).otherwise(None).alias(name)
+    return column.cast(target, strict=False).alias(name)
 
 
-def _non_finite_to_null(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+def _uncastable(
+    raw: pl.DataFrame, dtypes: dict[str, pl.DataType], source: Path | FrameSource
+) -> UserError | None:
+    """The first column whose type cannot become the schema's at all (a list, an object)."""
+    for name, target in dtypes.items():
+        try:
+            raw.select(_cast(name, raw.schema[name], target))
+        except pl.exceptions.PolarsError:
+            expected = "numbers" if target.is_numeric() else "text"
+            return UserError(
+                f"{source}: column '{name}' holds {raw.schema[name]}; expected {expected}"
+            )
+    return None
+
+
+def _non_finite_to_null(frame: pl.DataFrame, path: Path | FrameSource) -> pl.DataFrame:
     """inf and NaN are no measurement: read as missing, as an empty field is, and counted."""
     floats = [c for c in frame.columns if frame.schema[c].is_float()]
     counts = frame.select((pl.col(floats).is_nan() | pl.col(floats).is_infinite()).sum()).row(0)
@@ -332,7 +400,7 @@ def _non_finite_to_null(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
     )
 
 
-def _warn_empty_columns(frame: pl.DataFrame, path: Path) -> None:
+def _warn_empty_columns(frame: pl.DataFrame, path: Path | FrameSource) -> None:
     """A feature column with no value at all is worth a line; an empty train-only column (the
     real iddx_5 nearly always is) is not, as it never becomes a feature."""
     empty = [
@@ -344,7 +412,9 @@ def _warn_empty_columns(frame: pl.DataFrame, path: Path) -> None:
         log.warning("%s: no value in any row of column %s", path, ", ".join(map(repr, empty)))
 
 
-def _check_parsed(raw: pl.DataFrame, frame: pl.DataFrame, path: Path, rows: Rows) -> None:
+def _check_parsed(
+    raw: pl.DataFrame, frame: pl.DataFrame, path: Path | FrameSource, rows: Rows
+) -> None:
     """A value present in the file that became null did not parse."""
     lost = [c for c in frame.columns if frame[c].null_count() > raw[c].null_count()]
     for name in lost:
@@ -367,7 +437,7 @@ def _is_infinite(value) -> bool:
         return False
 
 
-def _check_ids(frame: pl.DataFrame, path: Path, rows: Rows) -> None:
+def _check_ids(frame: pl.DataFrame, path: Path | FrameSource, rows: Rows) -> None:
     for column in ("isic_id", "patient_id"):
         nulls = frame[column].is_null().arg_true()
         if nulls.len():
@@ -383,7 +453,7 @@ def _check_ids(frame: pl.DataFrame, path: Path, rows: Rows) -> None:
         )
 
 
-def _warn_repeated_columns(frame: pl.DataFrame, path: Path) -> None:
+def _warn_repeated_columns(frame: pl.DataFrame, path: Path | FrameSource) -> None:
     """Real files carry faults: the first test release had tbp_lv_stdLExt equal to tbp_lv_Lext."""
     numeric = [c for c in frame.columns if schema.BY_NAME[c].role == schema.NUMERIC]
     sums = frame.select(pl.col(numeric).sum()).row(0)

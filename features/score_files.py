@@ -4,7 +4,8 @@ with `isic_id` and one or more numeric score columns.
 Train score files hold out-of-fold scores, test score files plain ones; both are read the same
 way, validated as `features.io` validates the metadata: every problem a user can fix is one
 `UserError` naming the file, the column or row and what was expected. A missing value (empty,
-`NA`, NaN) is read as null; what a null means is the caller's decision.
+`NA`, NaN) is read as null; what a null means is the caller's decision. A Polars or pandas frame
+given instead is checked the same way; its scores must already be numbers.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import polars as pl
 from features import schema
 from features.csv_rows import Rows
 from features.errors import UserError, first_line
+from features.frames import DataInput, FrameSource, as_source, frame_sha256
 from features.io import NULL_VALUES, READ_ERRORS, csv_rows, file_sha256, unreadable
 
 ID = "isic_id"
+SCORE_FRAME = "score frame"
 # A column with one of these names is metadata, a label or a fold, never a score: taking
 # `target` for a score would hand the label to the model.
 _NOT_SCORES = frozenset({*schema.TRAIN_COLUMN_NAMES, "fold"}) - {ID}
@@ -28,9 +31,11 @@ _NOT_SCORES = frozenset({*schema.TRAIN_COLUMN_NAMES, "fold"}) - {ID}
 
 @dataclass(frozen=True)
 class ScoreFile:
-    """A score file as read: `frame` is `isic_id` (String) and each score column (Float64)."""
+    """A score file as read: `frame` is `isic_id` (String) and each score column (Float64).
+    For a frame given instead, `path` is its `FrameSource` and `sha256` the content hash of
+    `frame`."""
 
-    path: Path
+    path: Path | FrameSource
     frame: pl.DataFrame
     sha256: str
     rows: Rows = field(default_factory=Rows.plain)  # where the frame's rows are in the file
@@ -40,13 +45,13 @@ class ScoreFile:
         return [c for c in self.frame.columns if c != ID]
 
 
-def read_score_file(path: Path, columns: list[str] | None = None) -> ScoreFile:
+def read_score_file(path: DataInput, columns: list[str] | None = None) -> ScoreFile:
     """Read and validate a score file; its SHA-256 comes along for the run's input hashes.
 
     `columns` reads only those score columns (each must be there) and ignores the rest; a
     column named like a label (a submission's `target`) is then taken, since the caller asked
     for it by name."""
-    path = Path(path)
+    path = as_source(path, SCORE_FRAME)
     header = _header(path)
     if ID not in header:
         raise UserError(f"{path}: required column '{ID}' is missing")
@@ -74,15 +79,18 @@ def read_score_file(path: Path, columns: list[str] | None = None) -> ScoreFile:
     if raw.columns != header:  # quoting that the csv module and Polars read differently
         raise UserError(f"{path}: cannot read the header {header!r} as plain column names")
     if raw.height == 0:
-        raise UserError(f"{path}: file has a header but no rows")
+        framed = isinstance(path, FrameSource)
+        raise UserError(f"{path}: {'has no rows' if framed else 'file has a header but no rows'}")
     numbers = (_as_number(raw, c, path, rows) for c in scores)
-    frame = pl.DataFrame([raw[ID].cast(pl.String), *numbers])
+    frame = pl.DataFrame([_as_ids(raw, path), *numbers])
     _check_finite(frame, scores, path, rows)
     _check_ids(frame, path, rows)
-    return ScoreFile(path, frame, file_sha256(path), rows)
+    return ScoreFile(path, frame, _sha256(path, frame), rows)
 
 
-def _header(path: Path) -> list[str]:
+def _header(path: Path | FrameSource) -> list[str]:
+    if isinstance(path, FrameSource):
+        return path.frame.columns
     if not path.is_file():
         raise UserError(f"{path}: file not found")
     if path.stat().st_size == 0:
@@ -100,8 +108,11 @@ def _header(path: Path) -> list[str]:
     return header
 
 
-def _read_raw(path: Path, rows: Rows) -> pl.DataFrame:
-    """Parquet as stored; CSV as text, so that a value that is not a number can be named."""
+def _read_raw(path: Path | FrameSource, rows: Rows) -> pl.DataFrame:
+    """Parquet and a frame as stored; CSV as text, so that a value that is not a number can be
+    named."""
+    if isinstance(path, FrameSource):
+        return path.frame
     try:
         if _is_parquet(path):
             return pl.read_parquet(path)
@@ -110,9 +121,24 @@ def _read_raw(path: Path, rows: Rows) -> pl.DataFrame:
         raise unreadable(path, error, rows) from None
 
 
-def _as_number(raw: pl.DataFrame, column: str, path: Path, rows: Rows) -> pl.Series:
+def _sha256(path: Path | FrameSource, frame: pl.DataFrame) -> str:
+    """A file's bytes; a frame's scores as read, as nothing else of it is used."""
+    return frame_sha256(frame) if isinstance(path, FrameSource) else file_sha256(path)
+
+
+def _as_ids(raw: pl.DataFrame, path: Path | FrameSource) -> pl.Series:
+    """The ids as text: a Parquet file's or a frame's integer ids read as a CSV's would be."""
+    try:
+        return raw[ID].cast(pl.String)
+    except pl.exceptions.PolarsError:
+        raise UserError(
+            f"{path}: column '{ID}' holds {raw[ID].dtype}; expected text or integer ids"
+        ) from None
+
+
+def _as_number(raw: pl.DataFrame, column: str, path: Path | FrameSource, rows: Rows) -> pl.Series:
     values = raw[column]
-    if values.dtype == pl.String and not _is_parquet(path):  # CSV: every column is read as text
+    if values.dtype == pl.String and _is_csv(path):  # CSV: every column is read as text
         text = values.str.strip_chars()
         parsed = text.cast(pl.Float64, strict=False)
         failed = (parsed.is_null() & text.is_not_null() & (text != "")).arg_true()
@@ -128,7 +154,9 @@ def _as_number(raw: pl.DataFrame, column: str, path: Path, rows: Rows) -> pl.Ser
     raise UserError(f"{path}: column '{column}' holds {values.dtype}; expected numeric scores")
 
 
-def _check_finite(frame: pl.DataFrame, columns: list[str], path: Path, rows: Rows) -> None:
+def _check_finite(
+    frame: pl.DataFrame, columns: list[str], path: Path | FrameSource, rows: Rows
+) -> None:
     for column in columns:
         infinite = frame[column].is_infinite().arg_true()
         if infinite.len():
@@ -138,7 +166,7 @@ def _check_finite(frame: pl.DataFrame, columns: list[str], path: Path, rows: Row
             )
 
 
-def _check_ids(frame: pl.DataFrame, path: Path, rows: Rows) -> None:
+def _check_ids(frame: pl.DataFrame, path: Path | FrameSource, rows: Rows) -> None:
     nulls = frame[ID].is_null().arg_true()
     if nulls.len():
         raise UserError(
@@ -155,3 +183,7 @@ def _check_ids(frame: pl.DataFrame, path: Path, rows: Rows) -> None:
 
 def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() == ".parquet"
+
+
+def _is_csv(path: Path | FrameSource) -> bool:
+    return isinstance(path, Path) and not _is_parquet(path)

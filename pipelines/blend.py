@@ -6,31 +6,73 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping, Sequence
+from os import PathLike
 from pathlib import Path
+from typing import TypeAlias
 
 from features.errors import UserError
+from features.frames import DataInput, as_source
 from models.artifacts import folder_lock
 from models.artifacts.blend_folder import FinishedBlend, ScoreSpec, make_blend
 from models.blend import BEST, ENSEMBLE_COLUMN, METHODS
 from pipelines._cli import run_cli
 
+# `--scores NAME=TRAIN_FILE,TEST_FILE`: name -> (train, test), or (name, (train, test)) pairs
+ScorePairs: TypeAlias = (
+    "Mapping[str, tuple[DataInput, DataInput | None]]"
+    " | Sequence[tuple[str, tuple[DataInput, DataInput | None]]]"
+)
+
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    with folder_lock(args.out, "blend"):
-        finished = make_blend(
-            args.run,
-            [_score_spec(text) for text in args.scores],
-            args.out,
-            method=args.method,
-            run_columns=args.run_columns,
-            bootstrap_samples=args.bootstrap,
-            seed=args.seed,
-            predictions=args.predictions,
-            sample=args.sample,
-        )
+    args = vars(_parser().parse_args(argv))
+    # Pairs, not a dict: a name given twice is kept twice (the second becomes NAME_2).
+    finished = blend(**args | {"scores": [_score_pair(text) for text in args["scores"]]})
     print(summary_table(finished), file=sys.stdout)
     return 0
+
+
+def blend(
+    run: Path | Sequence[Path],
+    *,
+    out: Path,
+    scores: ScorePairs | None = None,
+    method: str = BEST,
+    predictions: Sequence[Path] = (),
+    sample: Path | None = None,
+    run_columns: str = ENSEMBLE_COLUMN,
+    bootstrap: int = 1000,
+    seed: int = 0,
+) -> FinishedBlend:
+    """Blend run folders (`run`: one, or a list; the runs `train` returned work too) and score
+    files into the blend folder `out`; the command `python -m pipelines.blend` with its flags
+    as keyword arguments. `scores` maps a name to its (train, test) pair of score files, each a
+    path or a Polars or pandas DataFrame (test may be None); a list of (name, (train, test))
+    pairs works too. Returns the blend: `path`,
+    `metrics` (its metrics.json as a dict) and `oof` (the out-of-fold scores, a Polars frame)."""
+    runs = [Path(run)] if isinstance(run, str | PathLike) else [Path(r) for r in run]
+    specs = [
+        ScoreSpec(
+            name,
+            as_source(train, f"{name} train scores frame"),
+            None if test is None else as_source(test, f"{name} test scores frame"),
+        )
+        for name, (train, test) in _pairs(scores or {})
+    ]
+    out = Path(out)
+    with folder_lock(out, "blend"):
+        return make_blend(
+            runs,
+            specs,
+            out,
+            method=method,
+            run_columns=run_columns,
+            bootstrap_samples=bootstrap,
+            seed=seed,
+            predictions=[Path(p) for p in predictions],
+            sample=sample,
+        )
 
 
 def summary_table(finished: FinishedBlend) -> str:
@@ -57,12 +99,16 @@ def summary_table(finished: FinishedBlend) -> str:
     return "\n".join(lines)
 
 
-def _score_spec(text: str) -> ScoreSpec:
+def _pairs(scores: ScorePairs) -> list[tuple[str, tuple[DataInput, DataInput | None]]]:
+    return list(scores.items() if isinstance(scores, Mapping) else scores)
+
+
+def _score_pair(text: str) -> tuple[str, tuple[Path, Path | None]]:
     name, sep, files = text.partition("=")
     parts = [p for p in files.split(",") if p]
     if not sep or not name or not 1 <= len(parts) <= 2:
         raise UserError(f"--scores '{text}': expected NAME=TRAIN_FILE,TEST_FILE")
-    return ScoreSpec(name, Path(parts[0]), Path(parts[1]) if len(parts) == 2 else None)
+    return name, (Path(parts[0]), Path(parts[1]) if len(parts) == 2 else None)
 
 
 def _parser() -> argparse.ArgumentParser:

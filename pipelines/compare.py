@@ -16,28 +16,48 @@ from pipelines._cli import run_cli
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    column_a = args.column_a or args.column
-    column_b = args.column_b or args.column
-    a, b = read_oof(args.a), read_oof(args.b)
-    for frame, folder, column in ((a, args.a, column_a), (b, args.b, column_b)):
-        if column not in frame.columns:
-            raise UserError(f"{folder}/oof.parquet: no score column '{column}'")
-        if not frame.schema[column].is_numeric():
-            raise UserError(
-                f"{folder}/oof.parquet: column '{column}' holds {frame.schema[column]}; "
-                "expected numeric scores"
-            )
-    b_on_a = aligned(a, b, f"{args.a}/oof.parquet", f"{args.b}/oof.parquet")
-    comparison = compare_scores(
-        a["target"].to_numpy(),
-        a[column_a].to_numpy(),
-        b_on_a[column_b].to_numpy(),
-        a["patient_id"].to_numpy(),
-        args.bootstrap,
-        args.seed,
-    )
+    comparison = compare(**vars(args))
+    column_a, column_b = args.column_a or args.column, args.column_b or args.column
     print(report(comparison, f"{args.a} [{column_a}]", f"{args.b} [{column_b}]"))
     return 0
+
+
+def compare(
+    a: Path,
+    b: Path,
+    *,
+    column: str = ENSEMBLE_COLUMN,
+    column_a: str | None = None,
+    column_b: str | None = None,
+    bootstrap: int = 1000,
+    seed: int = 0,
+) -> Comparison:
+    """Is B better than A? The command `python -m pipelines.compare` with its flags as keyword
+    arguments: `a` and `b` are run or blend folders (or the runs `train` returned) scored on the
+    same rows and folds. Returns the `Comparison`: both out-of-fold ISIC scores with their
+    patient-bootstrap intervals, the paired difference B - A with its interval, and `verdict`,
+    "better", "worse" or "within noise"."""
+    a, b = Path(a), Path(b)
+    column_a = column_a or column
+    column_b = column_b or column
+    frame_a, frame_b = read_oof(a), read_oof(b)
+    for frame, folder, name in ((frame_a, a, column_a), (frame_b, b, column_b)):
+        if name not in frame.columns:
+            raise UserError(f"{folder}/oof.parquet: no score column '{name}'")
+        if not frame.schema[name].is_numeric():
+            raise UserError(
+                f"{folder}/oof.parquet: column '{name}' holds {frame.schema[name]}; "
+                "expected numeric scores"
+            )
+    b_on_a = aligned(frame_a, frame_b, f"{a}/oof.parquet", f"{b}/oof.parquet")
+    return compare_scores(
+        frame_a["target"].to_numpy(),
+        frame_a[column_a].to_numpy(),
+        b_on_a[column_b].to_numpy(),
+        frame_a["patient_id"].to_numpy(),
+        bootstrap,
+        seed,
+    )
 
 
 def report(c: Comparison, name_a: str, name_b: str) -> str:

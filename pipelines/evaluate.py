@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from os import PathLike
 from pathlib import Path
 
 from features.errors import UserError
-from models.artifacts import folder_lock
+from features.frames import DataInput
+from models.artifacts import Run, folder_lock
 from models.external import Evaluation, default_evaluation_dir, evaluate_run, evaluate_scores
 from pipelines._cli import add_batch_rows, run_cli
 from reports.evaluation import summary_lines, write_evaluation_page
@@ -25,30 +28,35 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def evaluate(
-    cohort: Path,
-    run: Path | None = None,
-    scores: Path | None = None,
+    cohort: DataInput,
+    *,
+    run: Path | Run | None = None,
+    scores: DataInput | None = None,
     score_column: str = "target",
     probability: bool = False,
-    labels: Path | None = None,
-    image_scores: Path | None = None,
+    labels: DataInput | None = None,
+    image_scores: DataInput | None = None,
     allow_missing_scores: bool = False,
     batch_rows: int | None = None,
-    eval_by: list[str] | tuple[str, ...] = (),
+    eval_by: str | Sequence[str] = (),
     out: Path | None = None,
 ) -> Evaluation:
-    """The command as a function, its flags as keyword arguments: evaluate `run` (or the score
-    file `scores`) on `cohort` and write the evaluation folder `out` (default
-    evaluations/<UTC time>), holding its lock while it is built."""
+    """Evaluate the run folder `run` (or the score file `scores`) on the labelled `cohort` and
+    write the evaluation folder `out` (default evaluations/<UTC time>); the command
+    `python -m pipelines.evaluate` with its flags as keyword arguments. `cohort`, `labels`,
+    `scores` and `image_scores` each take a path or a Polars or pandas DataFrame; `eval_by` a
+    column name or a list of them. Returns the `Evaluation`: `path`, `results` (its
+    evaluation.json as a dict) and `scores` (each cohort lesion's scores, a Polars frame)."""
+    eval_by = [eval_by] if isinstance(eval_by, str) else list(eval_by)
     if (run is None) == (scores is None):
         raise UserError("expected either --run RUN_DIR or --scores FILE, not both or neither")
     if scores is not None and image_scores is not None:
-        raise UserError(
-            f"--image-scores {image_scores}: goes with --run; a score file is already scored"
-        )
+        given = f" {image_scores}" if isinstance(image_scores, str | PathLike) else ""
+        raise UserError(f"--image-scores{given}: goes with --run; a score file is already scored")
     if run is not None and (probability or score_column != "target"):
         raise UserError("--probability and --score-column go with --scores, not with --run")
     out = Path(out) if out is not None else default_evaluation_dir()
+    run = None if run is None else Path(run)  # a Run from `train` or `load_run` is its folder
     with folder_lock(out, "evaluate"):
         if run is not None:
             return evaluate_run(

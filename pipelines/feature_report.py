@@ -18,22 +18,35 @@ HTML_SUFFIXES = (".html", ".htm")
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    out = args.out
+    html = feature_report(**vars(args))
+    summary = html.with_suffix(".md")
+    print(
+        f"feature report: {html} ({html.stat().st_size / 1e6:.1f} MB), summary: {summary}",
+        file=sys.stdout,
+    )
+    return 0
+
+
+def feature_report(out: Path, *, data_dir: Path | None = None, run: Path | None = None) -> Path:
+    """Write the feature report `out` (an .html file, its Markdown summary beside it as .md);
+    the command `python -m pipelines.feature_report` with its flags as keyword arguments. The
+    data: the Kaggle-layout folder `data_dir`, else the files `run`'s manifest records, else the
+    embedded data; `run` (a run folder, or the run `train` returned) adds the model sections.
+    Returns the page's path."""
+    out = Path(out)
     if out.suffix.lower() not in HTML_SUFFIXES:
         raise UserError(
             f"--out {out}: expected an .html file name (the summary goes beside it as .md)"
         )
     if out.is_dir():
         raise UserError(f"--out {out}: is a folder; expected an .html file name")
-    inputs = resolve_inputs(args.data_dir, args.run)
+    inputs = resolve_inputs(
+        None if data_dir is None else Path(data_dir), None if run is None else Path(run)
+    )
     report = build_report(inputs)
     out.parent.mkdir(parents=True, exist_ok=True)
-    html, summary = write_report(report, out)
-    print(
-        f"feature report: {html} ({html.stat().st_size / 1e6:.1f} MB), summary: {summary}",
-        file=sys.stdout,
-    )
-    return 0
+    html, _ = write_report(report, out)
+    return html
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -16,36 +16,52 @@ from pipelines._cli import run_cli
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.rows < 1:
-        raise UserError(f"--rows: expected a whole number >= 1, got {args.rows}")
-    if args.test_rows < 0:
-        raise UserError(f"--test-rows: expected a whole number >= 0, got {args.test_rows}")
-    if args.rows + args.test_rows > 9_000_000:
-        raise UserError("--rows plus --test-rows: expected at most 9,000,000 (7-digit isic_id)")
-    if not 0.0 <= args.free_direction_sd < float("inf"):
-        raise UserError(
-            f"--free-direction-sd: expected a finite number >= 0, got {args.free_direction_sd}"
-        )
-    if args.test_labels and args.test_rows < 1:
-        raise UserError("--test-labels: expected --test-rows >= 1 (the labels are the test rows')")
-    data = synthetic.draw(
-        args.rows,
-        args.test_rows,
-        args.seed,
-        free_direction_sd=args.free_direction_sd,
-        image_scores=args.image_scores,
-    )
-    synthetic.write_kaggle_layout(data.train, data.test, args.out)
+    out = make_synthetic(**vars(args))
     written = []
-    if data.image_scores is not None:
-        synthetic.write_image_scores(data.image_scores, args.out)
+    if args.image_scores:
         written += synthetic.IMAGE_FILES
     if args.test_labels:
-        synthetic.write_test_labels(data.test_labels, args.out)
         written.append(synthetic.TEST_LABELS_FILE)
     also = f" with {', '.join(written)}" if written else ""
-    print(f"wrote {data.train.height} train and {data.test.height} test rows{also} to {args.out}")
+    print(f"wrote {args.rows} train and {args.test_rows} test rows{also} to {out}")
     return 0
+
+
+def make_synthetic(
+    out: Path,
+    *,
+    rows: int = synthetic.EMBEDDED_TRAIN_ROWS,
+    test_rows: int = synthetic.EMBEDDED_TEST_ROWS,
+    seed: int = 42,
+    free_direction_sd: float = 0.0,
+    image_scores: bool = False,
+    test_labels: bool = False,
+) -> Path:
+    """Write synthetic SLICE-3D data in the Kaggle layout into the folder `out`; the command
+    `python -m pipelines.make_synthetic` with its flags as keyword arguments. Returns the
+    folder's path."""
+    if rows < 1:
+        raise UserError(f"--rows: expected a whole number >= 1, got {rows}")
+    if test_rows < 0:
+        raise UserError(f"--test-rows: expected a whole number >= 0, got {test_rows}")
+    if rows + test_rows > 9_000_000:
+        raise UserError("--rows plus --test-rows: expected at most 9,000,000 (7-digit isic_id)")
+    if not 0.0 <= free_direction_sd < float("inf"):
+        raise UserError(
+            f"--free-direction-sd: expected a finite number >= 0, got {free_direction_sd}"
+        )
+    if test_labels and test_rows < 1:
+        raise UserError("--test-labels: expected --test-rows >= 1 (the labels are the test rows')")
+    out = Path(out)
+    data = synthetic.draw(
+        rows, test_rows, seed, free_direction_sd=free_direction_sd, image_scores=image_scores
+    )
+    synthetic.write_kaggle_layout(data.train, data.test, out)
+    if data.image_scores is not None:
+        synthetic.write_image_scores(data.image_scores, out)
+    if test_labels:
+        synthetic.write_test_labels(data.test_labels, out)
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,32 +7,62 @@ import argparse
 import sys
 from pathlib import Path
 
+import polars as pl
+
+from features.frames import DataInput, as_source
 from features.io import check_sample_matches, read_sample_ids, read_test
 from features.overlap import warn_train_overlap
 from features.score_files import read_score_file
 from models import artifacts
+from models.artifacts import Run
 from models.artifacts.submission import write_submission
 from pipelines._cli import add_batch_rows, run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    run = artifacts.load_run(args.run)
-    test = read_test(args.test)
-    warn_train_overlap(test, run.trained_on, args.test, f"the run's {args.run / artifacts.OOF}")
-    order = None
-    if args.sample is not None:
-        order = read_sample_ids(args.sample)
-        check_sample_matches(test, order, args.test, args.sample)
-    scores = None if args.image_scores is None else read_score_file(args.image_scores)
-    predictions = run.predict(test, args.batch_rows, scores, args.allow_missing_scores)
-    out = args.out or Path("submission.csv")
-    submission = artifacts.submission_frame(predictions, order)
-    write_submission(out, submission, test["isic_id"], order)
-    if args.predictions is not None:
-        artifacts.write_parquet(args.predictions, predictions)
-    print(f"scored {predictions.height} lesions with {args.run}: {out}", file=sys.stdout)
+    args = vars(_parser().parse_args(argv))
+    # The command writes submission.csv by default; the function writes only what it is asked.
+    out = args.pop("out") or Path("submission.csv")
+    predictions = predict(**args, out=out)
+    print(f"scored {predictions.height} lesions with {args['run']}: {out}", file=sys.stdout)
     return 0
+
+
+def predict(
+    run: Path | Run,
+    test: DataInput,
+    *,
+    sample: Path | None = None,
+    out: Path | None = None,
+    image_scores: DataInput | None = None,
+    allow_missing_scores: bool = False,
+    batch_rows: int | None = None,
+    predictions: Path | None = None,
+) -> pl.DataFrame:
+    """Score `test` (test-layout metadata: a path, or a Polars or pandas DataFrame) with the
+    finished run folder `run`; the command `python -m pipelines.predict` with its flags as
+    keyword arguments. Returns the predictions as a Polars frame (`isic_id`, every model's
+    score, the ensemble and the calibrated `probability` when the run has one), in `test`'s
+    order. Writes the submission CSV only when `out` is given (in `sample`'s row order when
+    given), and every score to the Parquet `predictions` when given."""
+    loaded = run if isinstance(run, Run) else artifacts.load_run(run)
+    source = as_source(test, "test frame")
+    frame = read_test(source)
+    warn_train_overlap(frame, loaded.trained_on, source, f"the run's {loaded.path / artifacts.OOF}")
+    order = None
+    if sample is not None:
+        order = read_sample_ids(sample)
+        check_sample_matches(frame, order, source, sample)
+    scores = None
+    if image_scores is not None:
+        scores = read_score_file(as_source(image_scores, "image-scores frame"))
+    scored = loaded.score(frame, batch_rows, scores, allow_missing_scores)
+    if out is not None:
+        submission = artifacts.submission_frame(scored, order)
+        write_submission(Path(out), submission, frame["isic_id"], order)
+    if predictions is not None:
+        artifacts.write_parquet(Path(predictions), scored)
+    return scored
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -6,65 +6,97 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 from features.errors import UserError
+from features.frames import DataInput, as_source
 from features.overlap import warn_train_overlap
 from features.score_files import read_score_file
 from models import artifacts
-from models.artifacts import FinishedRun
+from models.artifacts import Run
 from models.blend import ENSEMBLE_COLUMN
 from models.config import MODEL_NAMES, load_config
 from models.image_inputs import ImageScores
-from models.run import train
+from models.run import train as train_run
 from pipelines._cli import run_cli
 from pipelines._data import dataset_and_inputs
+
+TRAIN_SCORES, TEST_SCORES = "train image-scores frame", "test image-scores frame"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.resume and args.out is None:
+    run = train(**vars(args))
+    print(summary_table(run), file=sys.stdout)
+    return 0
+
+
+def train(
+    *,
+    data_dir: Path | None = None,
+    train: DataInput | None = None,
+    test: DataInput | None = None,
+    out: Path | None = None,
+    config: Path | None = None,
+    models: str | Sequence[str] | None = None,
+    folds: int | None = None,
+    seeds: int | None = None,
+    folds_file: Path | None = None,
+    image_scores_train: DataInput | None = None,
+    image_scores_test: DataInput | None = None,
+    allow_missing_scores: bool = False,
+    eval_by: str | None = None,
+    leave_one_out: str | None = None,
+    resume: bool = False,
+    cluster: str | None = None,
+) -> Run:
+    """Train the ensemble on patient-grouped folds and write the run folder `out` (default
+    runs/<UTC time>); the command `python -m pipelines.train_gbdt` with its flags as keyword
+    arguments. The data: a Kaggle-layout folder `data_dir`, or `train` (and `test`) as paths or
+    Polars or pandas DataFrames, else the embedded synthetic data. `models` is a comma list or
+    a list of library names. Returns the finished run (`models.artifacts.Run`)."""
+    if resume and out is None:
         raise UserError("--resume: name the run to continue with --out RUN_DIR")
-    config = load_config(args.config)
+    settings = load_config(config)
     overrides: dict = {}
-    if args.models is not None:
-        overrides["models"] = {"names": _model_names(args.models)}
-    if args.folds is not None:
-        overrides["cv"] = {"folds": args.folds}
-    if args.seeds is not None:
-        overrides.setdefault("cv", {})["repeats"] = args.seeds
+    if models is not None:
+        overrides["models"] = {"names": _model_names(models)}
+    if folds is not None:
+        overrides["cv"] = {"folds": folds}
+    if seeds is not None:
+        overrides.setdefault("cv", {})["repeats"] = seeds
     if overrides:
-        config = config.replace(**overrides)
-    out = args.out or artifacts.default_run_dir()
+        settings = settings.replace(**overrides)
+    out = Path(out) if out is not None else artifacts.default_run_dir()
     # Before the data is read: a second command on the same --out stops at once.
     with artifacts.folder_lock(out, "train_gbdt"):
-        dataset, inputs = dataset_and_inputs(args.data_dir, config)
+        dataset, inputs = dataset_and_inputs(data_dir, settings, train, test)
         if dataset.test is not None:
             files = dataset.files
             warn_train_overlap(
                 dataset.test, dataset.train, files.get("test", "test"), files.get("train", "train")
             )
-        image_scores = _image_scores(args)
-        if image_scores is not None:
-            inputs[artifacts.IMAGE_SCORES] = image_scores.describe()
-        result = train(
+        scores = _image_scores(image_scores_train, image_scores_test, allow_missing_scores)
+        if scores is not None:
+            inputs[artifacts.IMAGE_SCORES] = scores.describe()
+        result = train_run(
             dataset,
-            config,
+            settings,
             out,
             inputs,
-            folds_file=args.folds_file,
-            eval_by=args.eval_by,
-            leave_one_out=args.leave_one_out,
-            resume_partial=args.resume,
-            cluster=args.cluster,
-            image_scores=image_scores,
+            folds_file=folds_file,
+            eval_by=eval_by,
+            leave_one_out=leave_one_out,
+            resume_partial=resume,
+            cluster=cluster,
+            image_scores=scores,
         )
-    print(summary_table(result), file=sys.stdout)
-    return 0
+    return artifacts.load_run(result.run_dir)
 
 
-def summary_table(result: FinishedRun) -> str:
-    m = result.metrics
+def summary_table(run: Run) -> str:
+    m = run.metrics
     lines = [
         f"{m['n_rows']} lesions, {m['n_positive']} malignant, {m['n_patients']} patients, "
         f"{m['seconds']:.0f} s",
@@ -78,10 +110,10 @@ def summary_table(result: FinishedRun) -> str:
             f"{m['oof_top15'][name]:>8.3f}{marker}"
         )
     lines.extend(_group_lines(m))
-    lines.append(f"run folder: {result.run_dir}")
+    lines.append(f"run folder: {run.path}")
     for name in (artifacts.SUBMISSION, artifacts.METRICS, artifacts.OOF):
-        if (result.run_dir / name).exists():
-            lines.append(f"  {name}: {result.run_dir / name}")
+        if (run.path / name).exists():
+            lines.append(f"  {name}: {run.path / name}")
     return "\n".join(lines)
 
 
@@ -116,17 +148,20 @@ def _cell(value) -> str:
     return f"{'-':>10}" if value is None else f"{value:>10.4f}"
 
 
-def _image_scores(args: argparse.Namespace) -> ImageScores | None:
-    if args.image_scores_train is None:
-        if args.image_scores_test is not None or args.allow_missing_scores:
-            given = "--image-scores-test" if args.image_scores_test else "--allow-missing-scores"
+def _image_scores(
+    train: DataInput | None, test: DataInput | None, allow_missing: bool
+) -> ImageScores | None:
+    if train is None:
+        if test is not None or allow_missing:
+            given = "--image-scores-test" if test is not None else "--allow-missing-scores"
             raise UserError(f"{given}: expected --image-scores-train FILE with it")
         return None
-    test = None if args.image_scores_test is None else read_score_file(args.image_scores_test)
-    return ImageScores(read_score_file(args.image_scores_train), test, args.allow_missing_scores)
+    test_scores = None if test is None else read_score_file(as_source(test, TEST_SCORES))
+    return ImageScores(read_score_file(as_source(train, TRAIN_SCORES)), test_scores, allow_missing)
 
 
-def _model_names(text: str) -> list[str]:
+def _model_names(value: str | Sequence[str]) -> list[str]:
+    text = value if isinstance(value, str) else ",".join(value)
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODEL_NAMES]
     if unknown or not names:
@@ -143,6 +178,18 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="Kaggle layout: train-metadata.csv "
         "(required), test-metadata.csv, sample_submission.csv; .parquet twins win",
+    )
+    parser.add_argument(
+        "--train",
+        type=Path,
+        metavar="FILE",
+        help="instead of --data-dir: the train metadata file (CSV or Parquet), any name",
+    )
+    parser.add_argument(
+        "--test",
+        type=Path,
+        metavar="FILE",
+        help="with --train: the test metadata file to score (CSV or Parquet)",
     )
     parser.add_argument("--out", type=Path, help="run folder (default runs/<UTC time>)")
     parser.add_argument("--config", type=Path, help="partial TOML overlay on configs/default.toml")

@@ -14,41 +14,78 @@ from pathlib import Path
 
 import optuna
 
+from features.errors import UserError
+from features.frames import DataInput
 from models.config import MODEL_NAMES, load_config
-from models.tuning import TuneOutcome, TuneRequest, count, tune
+from models.tuning import TuneOutcome, TuneRequest, count
+from models.tuning import tune as run_tune
 from pipelines._cli import run_cli
 from pipelines._data import dataset_and_inputs
 
+DEFAULT_OUT = "best.toml"
+
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    config = load_config(args.config)
-    if args.folds is not None:
-        config = config.replace(cv={"folds": args.folds})
+    args = vars(_parser().parse_args(argv))
+    # The command writes best.toml by default; the function writes only what it is asked.
+    args["out"] = args["out"] or Path(DEFAULT_OUT)
+    outcome = tune(**args)
+    print(summary(outcome, not args["no_finish"]), file=sys.stdout)
+    return 0
+
+
+def tune(
+    model: str,
+    *,
+    data_dir: Path | None = None,
+    train: DataInput | None = None,
+    config: Path | None = None,
+    folds: int | None = None,
+    folds_file: Path | None = None,
+    storage: str | None = None,
+    study: str | None = None,
+    n_trials: int = 50,
+    timeout: float | None = None,
+    enqueue: Path | None = None,
+    space: Path | None = None,
+    heartbeat: int = 60,
+    no_finish: bool = False,
+    out: Path | None = None,
+) -> TuneOutcome:
+    """Tune `model` ("lgbm", "xgb", "cat" or "all") with Optuna on the patient-grouped folds;
+    the command `python -m pipelines.tune` with its flags as keyword arguments. The data: a
+    Kaggle-layout folder `data_dir`, or `train` as a path or a Polars or pandas DataFrame,
+    else the embedded synthetic data. Without `out` or `storage` nothing is written: the
+    studies live in memory. Returns the `TuneOutcome`: `best_config` (the tuned partial
+    config, best.toml's tables, as a dict), `verdict` (tuned against the default on a fresh
+    split) and `path` (the TOML written, or None)."""
+    if model not in (*MODEL_NAMES, "all"):
+        raise UserError(f"--model {model}: expected one of {', '.join([*MODEL_NAMES, 'all'])}")
+    settings = load_config(config)
+    if folds is not None:
+        settings = settings.replace(cv={"folds": folds})
     # Optuna's own lines (a trial per line, over-budget trials as failures) give way to ours,
     # and so do the sampler's per-fit notes.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     logging.getLogger("models.cv.sampling").setLevel(logging.WARNING)
     request = TuneRequest(
-        models=list(MODEL_NAMES) if args.model == "all" else [args.model],
-        out=args.out,
-        storage=args.storage,
-        study=args.study,
-        n_trials=args.n_trials,
-        timeout=args.timeout,
-        enqueue=args.enqueue,
-        space_file=args.space,
-        heartbeat_seconds=args.heartbeat,
-        finish=not args.no_finish,
+        models=list(MODEL_NAMES) if model == "all" else [model],
+        out=None if out is None else Path(out),
+        storage=storage,
+        study=study,
+        n_trials=n_trials,
+        timeout=timeout,
+        enqueue=enqueue,
+        space_file=space,
+        heartbeat_seconds=heartbeat,
+        finish=not no_finish,
     )
     request.check()  # before the data is read or any storage is touched
-    dataset, inputs = dataset_and_inputs(args.data_dir, config)
-    outcome = tune(dataset.train, config, inputs, request, folds_file=args.folds_file)
-    print(summary(outcome, request), file=sys.stdout)
-    return 0
+    dataset, inputs = dataset_and_inputs(data_dir, settings, train)
+    return run_tune(dataset.train, settings, inputs, request, folds_file=folds_file)
 
 
-def summary(outcome: TuneOutcome, request: TuneRequest) -> str:
+def summary(outcome: TuneOutcome, finish: bool) -> str:
     lines = []
     for model, study in outcome.studies.items():
         # The study's own counts: trials drawn past the budget never ran and are not trials.
@@ -65,7 +102,7 @@ def summary(outcome: TuneOutcome, request: TuneRequest) -> str:
         lines += [outcome.verdict.line(), *outcome.notes]
     if outcome.written:
         lines.append("wrote " + ", ".join(str(p) for p in outcome.written))
-    elif not request.finish:
+    elif not finish:
         lines.append("--no-finish: this worker only ran trials; a finishing worker writes --out")
     return "\n".join(lines)
 
@@ -74,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pipelines.tune", description=__doc__)
     p.add_argument("--model", required=True, choices=[*MODEL_NAMES, "all"])
     p.add_argument("--data-dir", type=Path, help="Kaggle layout; default: the embedded data")
+    p.add_argument(
+        "--train",
+        type=Path,
+        metavar="FILE",
+        help="instead of --data-dir: the train metadata file (CSV or Parquet), any name",
+    )
     p.add_argument("--config", type=Path, help="partial TOML overlay on configs/default.toml")
     p.add_argument("--folds", type=int, help="patient-grouped folds (default: the config's)")
     p.add_argument("--folds-file", type=Path, help="CSV or Parquet with patient_id,fold")
@@ -105,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an extra worker: run trials only, leave the verdict and --out to another",
     )
-    p.add_argument("--out", type=Path, default=Path("best.toml"), help="default: best.toml")
+    p.add_argument("--out", type=Path, help=f"the tuned config to write (default: {DEFAULT_OUT})")
     return p
 
 

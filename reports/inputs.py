@@ -47,7 +47,7 @@ def resolve_inputs(data_dir: Path | None, run_dir: Path | None) -> ReportInputs:
         if dataset.test is None:
             inputs.notes["test"] = f"no test-metadata file in {data_dir}"
         inputs.images = _image_file(Path(data_dir))
-    elif "files" in recorded:
+    elif "files" in recorded or "frames" in recorded:
         inputs = _from_manifest(run, recorded, seed)
     else:
         inputs = _embedded(run, recorded.get("embedded_synthetic"), seed)
@@ -79,11 +79,18 @@ def _attach_image_scores(inputs: ReportInputs, recorded: dict) -> None:
 
 
 def _from_manifest(run: Run, recorded: dict, seed: int) -> ReportInputs:
-    files, hashes = recorded["files"], recorded.get("sha256", {})
+    files, hashes = recorded.get("files", {}), recorded.get("sha256", {})
+    frames = recorded.get("frames", {})
     inputs = ReportInputs(None, None, run, f"the files recorded in {run.path}/manifest.json", seed)
     for role, reader in (("train", read_train), ("test", read_test)):
         path = Path(files[role]) if role in files else None
-        if path is None:
+        if role in frames:
+            # Not the embedded data in its place: the frame is gone with the session that had it.
+            inputs.notes[role] = (
+                f"the run read its {role} lesions from a DataFrame, which is not at hand "
+                "(give --data-dir)"
+            )
+        elif path is None:
             inputs.notes[role] = f"the run's manifest records no {role} file"
         elif not path.is_file():
             inputs.notes[role] = f"the run's {role} file {path} is not there any more"

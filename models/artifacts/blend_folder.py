@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from features.errors import UserError
+from features.frames import FrameSource
 from features.io import check_sample_matches, read_sample_ids
 from features.score_files import read_score_file
 from models.artifacts.blend_inputs import read_run_scores
@@ -59,14 +60,25 @@ class ScoreSpec:
     """`--scores NAME=TRAIN_FILE[,TEST_FILE]`."""
 
     name: str
-    train: Path
-    test: Path | None = None
+    train: Path | FrameSource
+    test: Path | FrameSource | None = None
 
 
 @dataclass(frozen=True)
 class FinishedBlend:
+    """A blend folder: `path`, its metrics.json as `metrics`, and `oof`."""
+
     path: Path
     metrics: dict[str, Any]
+
+    def __fspath__(self) -> str:
+        # A blend goes wherever its folder's path does: compare(run, blend).
+        return str(self.path)
+
+    @property
+    def oof(self) -> pl.DataFrame:
+        """oof.parquet: each training lesion's keys, label and every method's blended score."""
+        return pl.read_parquet(self.path / OOF)
 
 
 def make_blend(

@@ -58,11 +58,15 @@ def partial_dir(run_dir: Path) -> Path:
 
 
 def fingerprint(config: Config, inputs: dict[str, Any], folds_file: Path | None = None) -> dict:
-    """Hashes of what decides a run's fits: the full config and the input files' contents
-    (by file name, so a data folder that moved still matches), image score files included
-    (`inputs["image_scores"]`, as `models.image_inputs.ImageScores.describe` gives it)."""
+    """Hashes of what decides a run's fits: the full config, the input files' contents (by
+    file name, so a data folder that moved still matches) and the frames' content hashes,
+    image score files included (`inputs["image_scores"]`, as `ImageScores.describe` gives
+    it)."""
     hashes = inputs.get("sha256")
     data = {Path(k).name: v for k, v in hashes.items()} if isinstance(hashes, dict) else inputs
+    frames = inputs.get("frames")
+    if isinstance(hashes, dict) and frames:  # files and frames given together
+        data = {**data, "frames": {role: f["sha256"] for role, f in frames.items()}}
     if folds_file is not None:
         data = {**data, "folds_file": file_sha256(Path(folds_file))}
     scores = inputs.get(IMAGE_SCORES)

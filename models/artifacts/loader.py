@@ -18,9 +18,10 @@ import polars as pl
 from features import schema
 from features.build import FeatureSpec
 from features.errors import UserError, first_line
+from features.frames import DataInput, as_source
 from features.image_scores import attach
-from features.io import READ_ERRORS, file_sha256
-from features.score_files import ScoreFile
+from features.io import READ_ERRORS, file_sha256, read_test
+from features.score_files import ScoreFile, read_score_file
 from models import faults
 from models.artifacts.files import (
     ENSEMBLE,
@@ -31,6 +32,7 @@ from models.artifacts.files import (
     PACKAGES,
     SHAPE_FUNCTIONS,
     SHAPE_FUNCTIONS_BY_FOLD,
+    TEST_PREDICTIONS,
     package_versions,
 )
 from models.artifacts.folder import PARTIAL_SUFFIX
@@ -77,14 +79,59 @@ class Run:
     def model_names(self) -> list[str]:
         return list(self.manifest["config"]["models"]["names"])
 
+    def __fspath__(self) -> str:
+        # A run goes wherever its folder's path does: compare(run_a, run_b), blend([run, ...]).
+        return str(self.path)
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """metrics.json: the out-of-fold scores, their intervals and the run's counts."""
+        return _read_json(inside(self.path, METRICS, METRICS))
+
+    @property
+    def oof(self) -> pl.DataFrame:
+        """oof.parquet: isic_id, patient_id, target, fold, each model's out-of-fold score and
+        the ensemble's, one row per training lesion."""
+        return _read_parquet(inside(self.path, OOF, OOF), self.model_names)
+
+    @property
+    def test_predictions(self) -> pl.DataFrame | None:
+        """test_predictions.parquet (every model's score of each test lesion), or None for a
+        run trained without a test file."""
+        path = inside(self.path, TEST_PREDICTIONS, TEST_PREDICTIONS)
+        return _read_parquet(path, self.model_names) if path.is_file() else None
+
     def predict(
+        self,
+        frame: DataInput,
+        image_scores: DataInput | ScoreFile | None = None,
+        *,
+        batch_rows: int | None = None,
+        allow_missing_scores: bool = False,
+    ) -> pl.DataFrame:
+        """Score the lesions of `frame` (test-layout metadata: a Polars or pandas DataFrame or a
+        CSV or Parquet path), checked and cast as the test file's reader does. Returns a Polars
+        frame: `isic_id`, one score per model, the ensemble and (when the run has a calibrator)
+        its calibrated `probability`, one row per lesion, in `frame`'s order. A run trained with
+        image scores needs `image_scores` (a score file's path or frame) for these lesions;
+        `batch_rows` and `allow_missing_scores` are `predict`'s flags (see `score`)."""
+        test = read_test(frame)
+        scores = None
+        if image_scores is not None and not isinstance(image_scores, ScoreFile):
+            scores = read_score_file(as_source(image_scores, "image-scores frame"))
+        elif image_scores is not None:
+            scores = image_scores
+        return self.score(test, batch_rows, scores, allow_missing_scores)
+
+    def score(
         self,
         frame: pl.DataFrame,
         batch_rows: int | None = None,
         image_scores: ScoreFile | None = None,
         allow_missing: bool = False,
     ) -> pl.DataFrame:
-        """`isic_id`, one score per model, the ensemble and (when the run has a calibrator)
+        """`predict` for a frame the test reader has already checked: `isic_id`, one score per
+        model, the ensemble and (when the run has a calibrator)
         its calibrated `probability`, one row per row of `frame`, in its order. Lesions are
         scored in batches of whole patients of about `batch_rows` rows (default: the config's
         `[predict] batch_rows`); the scores do not depend on it. A run trained with image

@@ -60,7 +60,7 @@ def write_run(run_dir: Path, result: RunResult) -> FinishedRun:
     if result.test is not None:
         batch_rows = result.config.predict.batch_rows
         scores = result.image_scores
-        predictions = load_unfinished(partial).predict(
+        predictions = load_unfinished(partial).score(
             result.test,
             batch_rows,
             image_scores=scores.test if scores is not None else None,

@@ -1,7 +1,8 @@
 """The labelled cohort an evaluation scores: a train-layout file with `target`, or a test-layout
 file with a labels file (`isic_id,target`, as ISIC 2020's GroundTruth.csv ships them) joined by
 `isic_id`. Read with the metadata readers' schema and checks; each fault a user can fix is one
-`UserError` naming the file, the column or row."""
+`UserError` naming the file, the column or row. Either may be a Polars or pandas frame instead of
+a file ("cohort frame", "labels frame" in messages)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import polars as pl
 
 from features.csv_rows import Rows
 from features.errors import UserError
+from features.frames import DataInput, FrameSource, as_source
 from features.io import read_test_rows, read_train_rows
 from features.score_files import read_score_file
 from models.evaluation import AGE_BAND, age_band, group_labels
@@ -21,6 +23,7 @@ from models.evaluation import AGE_BAND, age_band, group_labels
 log = logging.getLogger(__name__)
 
 TARGET = "target"
+COHORT_FRAME, LABELS_FRAME = "cohort frame", "labels frame"
 # The groupings every evaluation reports, and the cohort columns they come from.
 GROUPINGS = ("attribution", "anatom_site_general", "sex", AGE_BAND, "tbp_tile_type")
 GROUP_COLUMNS = ("attribution", "anatom_site_general", "sex", "age_approx", "tbp_tile_type")
@@ -29,8 +32,9 @@ GROUP_COLUMNS = ("attribution", "anatom_site_general", "sex", "age_approx", "tbp
 @dataclass(frozen=True)
 class Cohort:
     frame: pl.DataFrame  # the cohort's columns with `target` (Int8), in the file's row order
-    path: Path
-    labels: Path | None = None  # the labels file, when the labels came apart from the metadata
+    path: Path | FrameSource
+    # The labels file (or frame), when the labels came apart from the metadata.
+    labels: Path | FrameSource | None = None
     rows: Rows = field(default_factory=Rows.plain)  # where the frame's rows are in `path`
 
     def data_row(self, index: int) -> int:
@@ -38,20 +42,21 @@ class Cohort:
         return self.rows.data_row(index)
 
     @property
-    def label_source(self) -> Path:
+    def label_source(self) -> Path | FrameSource:
         """The file the labels were read from, to name in a message about them."""
         return self.labels if self.labels is not None else self.path
 
 
-def read_cohort(path: Path, labels: Path | None = None) -> Cohort:
+def read_cohort(path: DataInput, labels: DataInput | None = None) -> Cohort:
     """The cohort with its labels, both classes present. Without `labels`, `path` is in the
-    train layout; with it, `path` is in the test layout and every lesion needs a label."""
-    path = Path(path)
+    train layout; with it, `path` is in the test layout and every lesion needs a label. Each
+    is a file's path or a frame."""
+    path = as_source(path, COHORT_FRAME)
     if labels is None:
         frame, rows = _read_train_layout(path)
         cohort = Cohort(frame, path, rows=rows)
     else:
-        labels = Path(labels)
+        labels = as_source(labels, LABELS_FRAME)
         frame, rows = read_test_rows(path)
         frame = _join_labels(frame, path, rows, read_labels(labels), labels)
         cohort = Cohort(frame, path, labels, rows)
@@ -59,9 +64,10 @@ def read_cohort(path: Path, labels: Path | None = None) -> Cohort:
     return cohort
 
 
-def read_labels(path: Path) -> pl.DataFrame:
-    """A labels file: `isic_id` and `target` (0 or 1) for each lesion, each id once; other
-    columns are ignored."""
+def read_labels(path: DataInput) -> pl.DataFrame:
+    """A labels file or frame: `isic_id` and `target` (0 or 1) for each lesion, each id once;
+    other columns are ignored."""
+    path = as_source(path, LABELS_FRAME)
     read = read_score_file(path, columns=[TARGET])
     frame = read.frame
     bad = frame.with_row_index("_row").filter(~pl.col(TARGET).is_in([0.0, 1.0]).fill_null(False))
@@ -72,7 +78,7 @@ def read_labels(path: Path) -> pl.DataFrame:
     return frame.with_columns(pl.col(TARGET).cast(pl.Int8))
 
 
-def require_both_classes(frame: pl.DataFrame, where: Path) -> None:
+def require_both_classes(frame: pl.DataFrame, where: Path | FrameSource) -> None:
     """The figures need malignant and benign lesions: ISIC score, sensitivity, calibration."""
     positive = int(frame[TARGET].sum())
     missing = "malignant (1)" if positive == 0 else "benign (0)" if positive == frame.height else ""
@@ -109,7 +115,7 @@ def group_label_arrays(
     return {name: group_labels(frame, name, source) for name in names if name in frame.columns}
 
 
-def _read_train_layout(path: Path) -> tuple[pl.DataFrame, Rows]:
+def _read_train_layout(path: Path | FrameSource) -> tuple[pl.DataFrame, Rows]:
     try:
         return read_train_rows(path)
     except UserError as error:
@@ -122,7 +128,11 @@ def _read_train_layout(path: Path) -> tuple[pl.DataFrame, Rows]:
 
 
 def _join_labels(
-    frame: pl.DataFrame, path: Path, rows: Rows, labels: pl.DataFrame, labels_path: Path
+    frame: pl.DataFrame,
+    path: Path | FrameSource,
+    rows: Rows,
+    labels: pl.DataFrame,
+    labels_path: Path | FrameSource,
 ) -> pl.DataFrame:
     """The cohort's rows, in its order, each with its label; a lesion without one is an error."""
     joined = frame.join(labels, on="isic_id", how="left", maintain_order="left")

@@ -27,7 +27,7 @@ from models.external.cohort import (
     read_cohort,
 )
 from models.external.figures import figures
-from models.external.folder import Page, refuse_existing, write_evaluation
+from models.external.folder import SCORES, Page, refuse_existing, write_evaluation
 from models.external.sources import (
     PROBABILITY,
     SCORES_COLUMN,
@@ -47,8 +47,15 @@ SCORES_SEED = 0
 
 @dataclass(frozen=True)
 class Evaluation:
+    """An evaluation folder: `path`, its evaluation.json as `results`, and `scores`."""
+
     path: Path
     results: dict[str, Any]  # evaluation.json
+
+    @property
+    def scores(self) -> pl.DataFrame:
+        """scores.parquet: each cohort lesion's keys, label and scores."""
+        return pl.read_parquet(self.path / SCORES)
 
 
 def evaluate_run(

@@ -15,6 +15,7 @@ import polars as pl
 
 from features.build import FeatureSpec
 from features.errors import UserError
+from features.frames import as_source
 from features.image_scores import attach
 from features.io import READ_ERRORS
 from features.score_files import ScoreFile, read_score_file
@@ -85,7 +86,7 @@ def score_with_run(
     (Float64, in the cohort's order); and the run's out-of-fold labels and probabilities on the
     same scale, to choose thresholds before the cohort is seen."""
     with _quiet("features.image_scores"):  # the check already said what is missing
-        predicted = run.predict(cohort.frame, batch_rows, checked.image_scores, allow_missing)
+        predicted = run.score(cohort.frame, batch_rows, checked.image_scores, allow_missing)
     calibrator = (run.ensemble or {}).get("calibrator")
     oof_probability = checked.oof[ENSEMBLE_COLUMN].to_numpy().astype(np.float64)
     if calibrator is None:  # a run made before calibrators submits the ensemble itself
@@ -102,7 +103,7 @@ def join_scores(
 ) -> tuple[pl.DataFrame, np.ndarray, list[str]]:
     """The cohort's rows that have a score (all of them unless `allow_missing`), each score
     (Float64, the file's `column`) and the warnings to report."""
-    path = Path(path)
+    path = as_source(path, "scores frame")
     scores = read_score_file(path, columns=[column]).frame.rename({column: SCORES_COLUMN})
     joined = cohort.frame.join(scores, on="isic_id", how="left", maintain_order="left")
     unscored = joined[SCORES_COLUMN].is_null()
@@ -146,7 +147,7 @@ def _image_scores(
     require_matching_image_scores(run_dir, wanted, path, expected)
     if not wanted:
         return None, frame
-    scores = read_score_file(path)
+    scores = read_score_file(as_source(path, "image-scores frame"))
     return scores, attach(frame, scores, allow_missing=allow_missing, columns=wanted)
 
 

@@ -74,6 +74,9 @@ def training_frame(manifest: dict[str, Any], spec: FeatureSpec) -> pl.DataFrame 
             settings["seed"],
             settings["malignant_rate"],
         )
+    elif isinstance(inputs.get("frames"), dict) and "train" in inputs["frames"]:
+        # Not the embedded data in its place: the frame is gone with the session that had it.
+        return "the run trained on a DataFrame (a train frame), which is not at hand"
     else:
         return "the run's manifest records no training data"
     if not spec.image_columns:

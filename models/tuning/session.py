@@ -38,7 +38,7 @@ PRUNER_STARTUP_FOLDS = 2
 @dataclass(frozen=True)
 class TuneRequest:
     models: list[str]
-    out: Path  # best.toml
+    out: Path | None  # best.toml; None (from Python): nothing written, the study in memory
     storage: str | None = None  # None: SQLite beside `out`
     study: str | None = None  # one library: the study's name; all: NAME-lgbm, ...
     n_trials: int = 50
@@ -49,9 +49,11 @@ class TuneRequest:
     finish: bool = True  # False: an extra worker, which only runs trials
 
     @property
-    def storage_url(self) -> str:
+    def storage_url(self) -> str | None:
         if self.storage is not None:
             return self.storage
+        if self.out is None:
+            return None
         return f"sqlite:///{self.out.with_suffix('.db').resolve()}"
 
     def check(self) -> None:
@@ -60,6 +62,8 @@ class TuneRequest:
             raise UserError(f"--n-trials {self.n_trials}: a study needs at least 1 trial")
         if self.timeout is not None and self.timeout <= 0:
             raise UserError(f"--timeout {self.timeout}: expected a number of seconds > 0")
+        if self.out is None:
+            return
         if self.out.suffix != ".toml":
             raise UserError(f"--out {self.out}: expected a .toml file name")
         if not self.out.parent.is_dir():
@@ -81,6 +85,9 @@ class TuneOutcome:
     verdict: Verdict | None = None
     written: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The tuned partial config (best.toml's tables), and where it was written (None: nowhere)
+    best_config: dict[str, Any] | None = None
+    path: Path | None = None
 
 
 def tune(
@@ -226,8 +233,12 @@ def _finish(
         tuned_table["ensemble"] = {"method": outcome.ensemble.method}
         tuned = config.replace(**tuned_table)
     outcome.verdict = fresh_split_verdict(tuned, config, data, request.models)
+    outcome.best_config = tuned_table
+    if request.out is None:
+        return
     write_best_config(request.out, tuned_table, _header(outcome, request))
     outcome.written.append(request.out)
+    outcome.path = request.out
     stem = request.out.with_suffix("")
     for model, study in outcome.studies.items():
         outcome.written += plot_study(study, stem.with_name(f"{stem.name}_{model}"), config.seed)

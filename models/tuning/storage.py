@@ -36,8 +36,11 @@ TABLE_RACE_SIGNS = ("already exists", "UNIQUE constraint failed", "duplicate key
 STUDY_DATA = "tbp_data"
 
 
-def open_storage(url: str, heartbeat_seconds: int) -> optuna.storages.BaseStorage:
-    """The storage at `url`; a URL that cannot be opened is a user error naming it."""
+def open_storage(url: str | None, heartbeat_seconds: int) -> optuna.storages.BaseStorage:
+    """The storage at `url` (None: in this process's memory, gone when it ends); a URL that
+    cannot be opened is a user error naming it."""
+    if url is None:
+        return optuna.storages.InMemoryStorage()
     if url.startswith(JOURNAL_PREFIX):
         path = url[len(JOURNAL_PREFIX) :]
         try:
@@ -114,8 +117,10 @@ def retried_number(trial: optuna.trial.FrozenTrial) -> int | None:
     return trial.system_attrs.get(RETRIED_FROM)
 
 
-def redact(url: str) -> str:
+def redact(url: str | None) -> str:
     """`url` without its password, for messages."""
+    if url is None:
+        return "memory (this process only)"
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 

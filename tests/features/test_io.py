@@ -211,3 +211,15 @@ def test_a_real_row_without_a_cell_is_named_with_its_row(real_dir, tmp_path):
     short.write_bytes(b"\n".join(lines))
     with pytest.raises(UserError, match=r"train-metadata.csv: data row 30 has 54 of 55 fields"):
         io.read_train(short)
+
+
+def test_a_fractional_target_in_parquet_is_named_not_truncated(tmp_path, train_frame):
+    target = pl.when(pl.int_range(pl.len()) == 2).then(0.5).otherwise(pl.col("target"))
+    path = tmp_path / "train-metadata.parquet"
+    train_frame.with_columns(target.alias("target")).write_parquet(path)
+    with pytest.raises(UserError) as error:
+        io.read_train(path)
+    assert str(error.value) == f"{path}: column 'target', data row 3: cannot read '0.5' as a number"
+    whole = tmp_path / "whole.parquet"
+    train_frame.with_columns(pl.col("target").cast(pl.Float64)).write_parquet(whole)
+    assert io.read_train(whole)["target"].to_list() == train_frame["target"].to_list()

@@ -1,5 +1,5 @@
-"""Score files: CSV and Parquet read alike, and every fault a user can fix named with its file,
-column or row."""
+"""Score files: CSV, Parquet and frames read alike, and every fault a user can fix named with its
+file (or frame), column or row."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from features.errors import UserError
+from features.frames import frame_sha256
 from features.score_files import read_score_file
 
 
@@ -68,3 +69,69 @@ def test_a_text_column_in_parquet_is_named(tmp_path):
 def test_a_missing_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="file not found"):
         read_score_file(tmp_path / "nope.csv")
+
+
+def test_a_frame_reads_as_the_file_with_the_hash_of_its_scores(tmp_path):
+    frame = pl.DataFrame(
+        {
+            "isic_id": ["ISIC_1", "ISIC_2", "ISIC_3"],
+            "cnn": [0.25, None, float("nan")],
+            "vit": [1, 2, 3],
+        }
+    )
+    expected = pl.DataFrame(
+        {
+            "isic_id": ["ISIC_1", "ISIC_2", "ISIC_3"],
+            "cnn": [0.25, None, None],
+            "vit": [1.0, 2.0, 3.0],
+        }
+    )
+    read = read_score_file(frame)
+    assert read.frame.equals(expected) and read.frame.schema == expected.schema
+    assert str(read.path) == "score frame" and read.path.frame is frame
+    assert read.rows.data_row(2) == 2
+    assert read.sha256 == frame_sha256(expected)
+    frame.write_csv(tmp_path / "s.csv")
+    assert read_score_file(tmp_path / "s.csv").frame.equals(read.frame)
+    from_pandas = read_score_file(frame.to_pandas())
+    assert from_pandas.frame.equals(expected) and from_pandas.sha256 == read.sha256
+    only_vit = read_score_file(frame, columns=["vit"])
+    assert only_vit.columns == ["vit"] and only_vit.sha256 == frame_sha256(expected.drop("cnn"))
+
+
+def test_a_frames_integer_ids_read_as_text():
+    read = read_score_file(pl.DataFrame({"isic_id": [7, 8], "cnn": [0.1, 0.2]}))
+    assert read.frame["isic_id"].to_list() == ["7", "8"]
+
+
+ONE = ["ISIC_1"]
+TWO = ["ISIC_1", "ISIC_2"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        ({"isic_id": ONE, "cnn": [True]}, "column 'cnn' holds Boolean; expected numeric scores"),
+        ({"isic_id": ONE, "cnn": ["0.5"]}, "column 'cnn' holds String; expected numeric scores"),
+        (
+            {"isic_id": TWO, "cnn": [0.5, float("inf")]},
+            "column 'cnn', data row 1: expected a finite number, got inf",
+        ),
+        (
+            {"isic_id": ONE * 2, "cnn": [0.5, 0.7]},
+            "column 'isic_id': 'ISIC_1' appears more than once (data rows 0, 1)",
+        ),
+        ({"isic_id": [*ONE, None], "cnn": [0.5, 0.7]}, "column 'isic_id', data row 1: value is"),
+        ({"cnn": [0.5]}, "required column 'isic_id' is missing"),
+        ({"isic_id": [], "cnn": []}, "has no rows"),
+        ({"isic_id": ONE, "target": [1]}, "column 'target' is a metadata, label or fold column"),
+        (
+            {"isic_id": [[1]], "cnn": [0.5]},
+            "column 'isic_id' holds List(Int64); expected text or integer ids",
+        ),
+    ],
+)
+def test_frame_faults_name_the_frame_and_its_row(frame, message):
+    with pytest.raises(UserError) as error:
+        read_score_file(pl.DataFrame(frame))
+    assert str(error.value).startswith(f"score frame: {message}")

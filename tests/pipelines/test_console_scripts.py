@@ -22,6 +22,7 @@ BAD_ARGUMENTS = {
     "tbp-feature-report": ["--run", "/nonexistent", "--out", "/nonexistent-report.html"],
     "tbp-tune": ["--model", "lgbm", "--n-trials", "0", "--out", "x.toml"],
     "tbp-evaluate": ["--run", "/nonexistent", "--cohort", "/nonexistent.csv", "--out", "x"],
+    "tbp-build-features": ["--train", "/nonexistent.csv", "--out", "x"],
 }
 
 
