@@ -1,6 +1,6 @@
 """External validation on the real rows, one hospital at a time: train on the other hospitals'
 patients, then `pipelines.evaluate` the saved run on the held-out hospital; recorded in
-benchmarks/RESULTS.md and shown in the README's evaluation section.
+benchmarks/RESULTS.md and shown in docs/evaluation.md.
 
 python -m benchmarks.external [--data FILE] [--min-malignant 10] [--config FILE.toml]
 [--work DIR] [--no-write] [--results benchmarks/RESULTS.md]
