@@ -22,6 +22,7 @@ extensions = [
     "myst_nb",  # MyST Markdown pages and the notebooks (it brings myst_parser with it)
     "sphinx.ext.autodoc",
     "feature_list",  # the features page's list, from the registry (docs/_ext/feature_list.py)
+    "flag_params",  # each parameter's line, from its command flag's help (docs/_ext/flag_params.py)
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}

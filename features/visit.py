@@ -7,7 +7,7 @@ Where they do not, the odd ones out are nearly all malignant: in the 5,000 real 
 age than the patient's latest are 55 of 55 malignant, those in the patient's minority tile
 type 19 of 21; together 17 % of all malignant lesions. Most likely this is how the data was
 assembled (a lesion followed up or referred at another visit), not a property of the skin, so
-a clinic's own data need not show it: the family is one switch (README, "Acquisition
+a clinic's own data need not show it: the family is one switch (docs/features.md, "Acquisition
 signals"; what it measured: benchmarks/RESULTS.md, "Real rows decide", rows 10-12).
 
 Only the patient's own lesions in the frame enter, as for every patient feature.

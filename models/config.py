@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -134,9 +135,12 @@ class Config:
         return from_dict(merge_tables(self.to_dict(), sections), "overrides")
 
 
-def load_config(overlay: Path | None = None) -> Config:
-    """The default config, overlaid with `overlay` (a partial TOML file) when given."""
+def load_config(overlay: Path | Mapping[str, Any] | None = None) -> Config:
+    """The default config, overlaid with `overlay` when given: a partial TOML file, or the same
+    tables as a dict (`{"training": {"threads": 1}}`, from Python)."""
     table = _read_toml(DEFAULT_CONFIG)
+    if isinstance(overlay, Mapping):
+        return from_dict(merge_tables(table, dict(overlay)), "the config dict")
     if overlay is not None:
         table = merge_tables(table, _read_toml(Path(overlay)))
     return from_dict(table, str(overlay or DEFAULT_CONFIG))

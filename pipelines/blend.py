@@ -39,7 +39,7 @@ def blend(
     out: Path,
     scores: ScorePairs | None = None,
     method: str = BEST,
-    predictions: Sequence[Path] = (),
+    predictions: Sequence[Path | DataInput] = (),
     sample: Path | None = None,
     run_columns: str = ENSEMBLE_COLUMN,
     bootstrap: int = 1000,
@@ -49,7 +49,8 @@ def blend(
     files into the blend folder `out`; the command `python -m pipelines.blend` with its flags
     as keyword arguments. `scores` maps a name to its (train, test) pair of score files, each a
     path or a Polars or pandas DataFrame (test may be None); a list of (name, (train, test))
-    pairs works too. Returns the blend: `path`,
+    pairs works too. `predictions` holds, per run, its scores of another test file: what
+    `predict` returned or wrote with `predictions`. Returns the blend: `path`,
     `metrics` (its metrics.json as a dict) and `oof` (the out-of-fold scores, a Polars frame)."""
     runs = [Path(run)] if isinstance(run, str | PathLike) else [Path(r) for r in run]
     specs = [
@@ -70,7 +71,9 @@ def blend(
             run_columns=run_columns,
             bootstrap_samples=bootstrap,
             seed=seed,
-            predictions=[Path(p) for p in predictions],
+            predictions=[
+                as_source(p, f"predictions frame {i + 1}") for i, p in enumerate(predictions)
+            ],
             sample=sample,
         )
 

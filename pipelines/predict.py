@@ -72,7 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--run", type=Path, required=True, help="a finished train_gbdt run folder")
     parser.add_argument("--test", type=Path, required=True, help="test-metadata CSV or Parquet")
     parser.add_argument("--sample", type=Path, help="sample_submission.csv: row order to follow")
-    parser.add_argument("--out", type=Path, help="submission CSV (default submission.csv)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="submission CSV (default submission.csv; from Python, written only when given)",
+    )
     parser.add_argument(
         "--image-scores",
         type=Path,

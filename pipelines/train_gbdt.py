@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from features.errors import UserError
 from features.frames import DataInput, as_source
@@ -38,7 +39,7 @@ def train(
     train: DataInput | None = None,
     test: DataInput | None = None,
     out: Path | None = None,
-    config: Path | None = None,
+    config: Path | Mapping[str, Any] | None = None,
     models: str | Sequence[str] | None = None,
     folds: int | None = None,
     seeds: int | None = None,
@@ -54,8 +55,9 @@ def train(
     """Train the ensemble on patient-grouped folds and write the run folder `out` (default
     runs/<UTC time>); the command `python -m pipelines.train_gbdt` with its flags as keyword
     arguments. The data: a Kaggle-layout folder `data_dir`, or `train` (and `test`) as paths or
-    Polars or pandas DataFrames, else the embedded synthetic data. `models` is a comma list or
-    a list of library names. Returns the finished run (`models.artifacts.Run`)."""
+    Polars or pandas DataFrames, else the embedded synthetic data. `config` is a partial TOML
+    file or the same tables as a dict; `models` a comma list or a list of library names.
+    Returns the finished run (`models.artifacts.Run`)."""
     if resume and out is None:
         raise UserError("--resume: name the run to continue with --out RUN_DIR")
     settings = load_config(config)

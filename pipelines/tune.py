@@ -1,5 +1,5 @@
 """Tune LightGBM, XGBoost and CatBoost with Optuna across the patient-grouped folds that
-`train_gbdt` uses, on one machine or many (see DESIGN.md and the README's "Tuning").
+`train_gbdt` uses, on one machine or many (see DESIGN.md and docs/tuning.md).
 
 Every worker given the same --storage and --study works on the same study (one per library:
 with --model all, STUDY-lgbm, STUDY-xgb, STUDY-cat); --n-trials is each study's budget across
@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import optuna
 
@@ -39,7 +41,7 @@ def tune(
     *,
     data_dir: Path | None = None,
     train: DataInput | None = None,
-    config: Path | None = None,
+    config: Path | Mapping[str, Any] | None = None,
     folds: int | None = None,
     folds_file: Path | None = None,
     storage: str | None = None,
@@ -55,7 +57,8 @@ def tune(
     """Tune `model` ("lgbm", "xgb", "cat" or "all") with Optuna on the patient-grouped folds;
     the command `python -m pipelines.tune` with its flags as keyword arguments. The data: a
     Kaggle-layout folder `data_dir`, or `train` as a path or a Polars or pandas DataFrame,
-    else the embedded synthetic data. Without `out` or `storage` nothing is written: the
+    else the embedded synthetic data; `config` a partial TOML file or the same tables as a dict.
+    Without `out` or `storage` nothing is written: the
     studies live in memory. Returns the `TuneOutcome`: `best_config` (the tuned partial
     config, best.toml's tables, as a dict), `verdict` (tuned against the default on a fresh
     split) and `path` (the TOML written, or None)."""
@@ -109,7 +112,12 @@ def summary(outcome: TuneOutcome, finish: bool) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pipelines.tune", description=__doc__)
-    p.add_argument("--model", required=True, choices=[*MODEL_NAMES, "all"])
+    p.add_argument(
+        "--model",
+        required=True,
+        choices=[*MODEL_NAMES, "all"],
+        help="the library to tune, or all of them (one study each)",
+    )
     p.add_argument("--data-dir", type=Path, help="Kaggle layout; default: the embedded data")
     p.add_argument(
         "--train",
@@ -148,7 +156,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an extra worker: run trials only, leave the verdict and --out to another",
     )
-    p.add_argument("--out", type=Path, help=f"the tuned config to write (default: {DEFAULT_OUT})")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help=f"the tuned config to write (default: {DEFAULT_OUT}; from Python, written only "
+        "when given, the studies then in memory unless --storage)",
+    )
     return p
 
 

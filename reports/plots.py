@@ -1,5 +1,7 @@
-"""Matplotlib for the report: the off-screen Agg backend, one look for every plot, and a figure
-turned into an embedded PNG (a `data:` URI), so the page needs nothing beyond its own file."""
+"""Matplotlib for the report: one look for every plot, and a figure turned into an embedded PNG
+(a `data:` URI), so the page needs nothing beyond its own file. Figures are made with
+`matplotlib.figure.Figure`, not pyplot, so no backend is chosen: a notebook that imports the
+package keeps its inline plots, and a server without a display needs none."""
 
 from __future__ import annotations
 
@@ -7,13 +9,9 @@ import base64
 import io
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: the report is built on servers and in CI
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
 MALIGNANT = "#c0392b"
 BENIGN = "#2e86c1"

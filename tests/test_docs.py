@@ -119,3 +119,22 @@ def _stored_results(notebook: dict) -> list[str]:
         if cell.get("execution_count") is not None:
             problems.append(f"cell {number}: execution count {cell['execution_count']}")
     return problems
+
+
+def test_every_api_parameter_is_described_by_its_flags_help():
+    """docs/_ext/flag_params.py gives the API reference each parameter's line from the
+    command's --help: every keyword argument of every command function gets one."""
+    import inspect
+
+    import tbp_gbdt as tbp
+
+    spec = importlib.util.spec_from_file_location("flag_params", DOCS / "_ext" / "flag_params.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    commands = [tbp.train, tbp.predict, tbp.tune, tbp.blend, tbp.compare, tbp.evaluate]
+    commands += [tbp.feature_report, tbp.make_synthetic, tbp.build_features]
+    for function in commands:
+        helps = module.flag_help(function)
+        assert set(helps) == set(inspect.signature(function).parameters), function.__name__
+        assert all(text and "%(" not in text for text in helps.values())
+    assert "submission CSV" in module.flag_help(tbp.predict)["out"]

@@ -89,7 +89,7 @@ def make_blend(
     run_columns: str = ENSEMBLE_COLUMN,
     bootstrap_samples: int = 1000,
     seed: int = 0,
-    predictions: list[Path] | None = None,
+    predictions: list[Path | FrameSource] | None = None,
     sample: Path | None = None,
 ) -> FinishedBlend:
     """Blend `runs` (their `run_columns`) and score files by `method` into the folder `out`.
@@ -135,7 +135,7 @@ def _components(
     runs: list[Path],
     scores: list[ScoreSpec],
     run_columns: str,
-    predictions: list[Path],
+    predictions: list[Path | FrameSource],
     sample: Path | None,
 ) -> Components:
     """The runs' and score files' columns joined and checked, test lesions in sample order."""

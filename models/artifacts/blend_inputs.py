@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import UserError, first_line
+from features.frames import FrameSource
 from features.io import READ_ERRORS
 from models.artifacts.files import FOLDS, OOF, SUBMISSION, TEST_PREDICTIONS
 from models.artifacts.folder import PARTIAL_SUFFIX
@@ -33,11 +34,12 @@ def read_oof(folder: Path) -> pl.DataFrame:
 
 
 def read_run_scores(
-    folder: Path, columns: str = ENSEMBLE_COLUMN, predictions: Path | None = None
+    folder: Path, columns: str = ENSEMBLE_COLUMN, predictions: Path | FrameSource | None = None
 ) -> RunScores:
     """A run (or blend) folder as a blend input. `columns`: a comma list of its oof.parquet
     score columns, or `models` for each model's column. `predictions` (what `predict
-    --predictions` wrote, for another test file) replaces the run's own test predictions."""
+    --predictions` wrote, or the frame `predict` returned, for another test file) replaces the
+    run's own test predictions."""
     folder = Path(folder)
     oof = read_oof(folder)
     if columns == MODEL_COLUMNS:
@@ -46,7 +48,9 @@ def read_run_scores(
         chosen = [c.strip() for c in columns.split(",") if c.strip()]
     test, folds = None, None
     test_label = str(folder / TEST_PREDICTIONS)
-    if predictions is not None:
+    if isinstance(predictions, FrameSource):
+        test, test_label = predictions.frame, str(predictions)
+    elif predictions is not None:
         if not Path(predictions).is_file():
             raise UserError(f"{predictions}: predictions file not found")
         test, test_label = pl.read_parquet(predictions), str(predictions)

@@ -11,13 +11,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
 import optuna
 import tomli_w
-
-matplotlib.use("Agg")  # files only: no display, on a server or in CI
-
-import matplotlib.pyplot as plt  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +49,7 @@ def plot_study(study: optuna.Study, stem: Path, seed: int) -> list[Path]:
 
 
 def _save(figure: plt.Figure, path: Path) -> Path:
+    # Optuna draws with pyplot; closed once saved, so a notebook does not show it as well.
     figure.set_size_inches(8, 5)
     figure.tight_layout()
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".png", delete=False) as handle:

@@ -173,6 +173,12 @@ def test_blend_two_runs_with_image_scores_as_frames(frame_run, reseeded_run, tmp
     assert blended.oof.height == oof.height
     assert "image" in blended.metrics["oof_pauc"]
     assert "ensemble" in blended.metrics["oof_pauc"]
+    assert not (blended.path / "submission.csv").exists()  # the image side has no test scores
+    # Test scores as the frames `predict` returns, in place of the runs' own files.
+    runs = [frame_run, tbp.load_run(reseeded_run)]
+    both = tbp.blend(runs, predictions=[r.test_predictions for r in runs], out=tmp_path / "b2")
+    submitted = pl.read_csv(both.path / "submission.csv")
+    assert submitted["isic_id"].to_list() == frame_run.test_predictions["isic_id"].to_list()
 
 
 def test_build_features_on_their_own(frames, small_data_dir, tmp_path):
@@ -197,6 +203,17 @@ def test_build_features_on_their_own(frames, small_data_dir, tmp_path):
     table = pl.read_csv(tmp_path / "features.csv")
     assert set(table["family"]) == {"raw", "lesion", "patient_count"}
     assert written["patient_lesion_count"].equals(built.train["patient_lesion_count"])
+
+
+def test_a_config_dict_is_the_same_overlay_as_its_toml(fast_config):
+    import tomllib
+
+    from models.config import load_config
+
+    table = tomllib.loads(fast_config.read_text())
+    assert load_config(table) == load_config(fast_config)
+    with pytest.raises(tbp.UserError, match="config dict"):
+        load_config({"cv": {"folds": 1}})
 
 
 def test_a_mistake_is_a_user_error_naming_the_frame(frames, tmp_path):

@@ -187,7 +187,7 @@ def test_bad_value_in_the_data_names_file_column_and_row(small_data, tmp_path):
 
 
 def test_main_job_on_embedded_data(tmp_path):
-    """The README's first command; about 25 s on two cores."""
+    """The README's first command (its time: the README, dated with the machine's load)."""
     result = _cli("pipelines.train_gbdt", "--out", str(tmp_path / "run"), timeout=600)
     assert result.returncode == 0, result.stderr
     assert "ensemble" in result.stdout
