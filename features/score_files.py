@@ -24,6 +24,7 @@ from features.io import NULL_VALUES, READ_ERRORS, csv_rows, file_sha256, unreada
 
 ID = "isic_id"
 SCORE_FRAME = "score frame"
+IMAGE_SCORES_FRAME = "image-scores frame"  # a test or cohort's image-model scores
 # A column with one of these names is metadata, a label or a fold, never a score: taking
 # `target` for a score would hand the label to the model.
 _NOT_SCORES = frozenset({*schema.TRAIN_COLUMN_NAMES, "fold"}) - {ID}

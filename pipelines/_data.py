@@ -11,6 +11,8 @@ from features import synthetic
 from features.errors import UserError
 from features.frames import FrameSource, as_source, describe_frame
 from features.io import (
+    TEST_FRAME,
+    TRAIN_FRAME,
     Dataset,
     file_sha256,
     read_dataset,
@@ -19,8 +21,6 @@ from features.io import (
     require_both_classes,
 )
 from models.config import Config
-
-TRAIN_FRAME, TEST_FRAME = "train frame", "test frame"
 
 
 def dataset_and_inputs(

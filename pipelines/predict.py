@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 
 from features.frames import DataInput, as_source
-from features.io import check_sample_matches, read_sample_ids, read_test
+from features.io import TEST_FRAME, check_sample_matches, read_sample_ids, read_test
 from features.overlap import warn_train_overlap
-from features.score_files import read_score_file
+from features.score_files import IMAGE_SCORES_FRAME, read_score_file
 from models import artifacts
 from models.artifacts import Run
 from models.artifacts.submission import write_submission
@@ -46,7 +46,7 @@ def predict(
     order. Writes the submission CSV only when `out` is given (in `sample`'s row order when
     given), and every score to the Parquet `predictions` when given."""
     loaded = run if isinstance(run, Run) else artifacts.load_run(run)
-    source = as_source(test, "test frame")
+    source = as_source(test, TEST_FRAME)
     frame = read_test(source)
     warn_train_overlap(frame, loaded.trained_on, source, f"the run's {loaded.path / artifacts.OOF}")
     order = None
@@ -55,7 +55,7 @@ def predict(
         check_sample_matches(frame, order, source, sample)
     scores = None
     if image_scores is not None:
-        scores = read_score_file(as_source(image_scores, "image-scores frame"))
+        scores = read_score_file(as_source(image_scores, IMAGE_SCORES_FRAME))
     scored = loaded.score(frame, batch_rows, scores, allow_missing_scores)
     if out is not None:
         submission = artifacts.submission_frame(scored, order)

@@ -21,7 +21,7 @@ from features.errors import UserError, first_line
 from features.frames import DataInput, as_source
 from features.image_scores import attach
 from features.io import READ_ERRORS, file_sha256, read_test
-from features.score_files import ScoreFile, read_score_file
+from features.score_files import IMAGE_SCORES_FRAME, ScoreFile, read_score_file
 from models import faults
 from models.artifacts.files import (
     ENSEMBLE,
@@ -118,7 +118,7 @@ class Run:
         test = read_test(frame)
         scores = None
         if image_scores is not None and not isinstance(image_scores, ScoreFile):
-            scores = read_score_file(as_source(image_scores, "image-scores frame"))
+            scores = read_score_file(as_source(image_scores, IMAGE_SCORES_FRAME))
         elif image_scores is not None:
             scores = image_scores
         return self.score(test, batch_rows, scores, allow_missing_scores)

@@ -18,7 +18,7 @@ from features.errors import UserError
 from features.frames import as_source
 from features.image_scores import attach
 from features.io import READ_ERRORS
-from features.score_files import ScoreFile, read_score_file
+from features.score_files import IMAGE_SCORES_FRAME, ScoreFile, read_score_file
 from models.artifacts import OOF, Run, finished_manifest
 from models.artifacts.loader import require_matching_image_scores
 from models.blend import ENSEMBLE_COLUMN, Calibrator
@@ -147,7 +147,7 @@ def _image_scores(
     require_matching_image_scores(run_dir, wanted, path, expected)
     if not wanted:
         return None, frame
-    scores = read_score_file(as_source(path, "image-scores frame"))
+    scores = read_score_file(as_source(path, IMAGE_SCORES_FRAME))
     return scores, attach(frame, scores, allow_missing=allow_missing, columns=wanted)
 
 
