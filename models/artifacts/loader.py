@@ -53,7 +53,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Run:
-    """A finished run folder, ready to score new lesions offline."""
+    """A finished run folder, ready to score new lesions offline: `path`, `metrics`, `oof` and
+    `test_predictions` read from it, and `predict(frame)`."""
 
     path: Path
     manifest: dict[str, Any]
@@ -213,7 +214,8 @@ def require_matching_image_scores(
 def load_run(run_dir: Path) -> Run:
     """Load a run folder written by `train_gbdt`; model files are checked against their hashes.
     A folder still being built, or left by a killed run, is refused: its name ends in
-    `.partial`, or it lacks `metrics.json` (the last file a run writes)."""
+    `.partial`, or it lacks `metrics.json` (the last file a run writes). Returns the `Run`,
+    as `train` does."""
     return load_unfinished(_finished(run_dir))
 
 
