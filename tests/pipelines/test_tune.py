@@ -165,3 +165,29 @@ def test_imposed_folds_are_the_trials_folds_and_the_verdict_says_so(tiny_dir, tm
     assert f"The trials used the folds of {folds_file}" in out.read_text()
     study = optuna.load_study(study_name="tbp-xgb", storage=f"sqlite:///{tmp_path / 'best.db'}")
     assert sorted(study.trials[0].intermediate_values) == [0, 1, 2, 3]
+
+
+def test_from_python_a_frame_is_tuned_in_memory_and_nothing_is_written(
+    tiny_dir, tmp_path, monkeypatch
+):
+    """`tbp.tune` without `out` or `storage`: the studies live in memory, the tuned config
+    comes back as a dict, and no file lands in the working folder."""
+    import polars as pl
+
+    import tbp_gbdt as tbp
+
+    monkeypatch.chdir(tmp_path)
+    train = pl.read_csv(tiny_dir / "train-metadata.csv")
+    config = tomllib.loads(TINY_TOML)
+    outcome = tbp.tune(
+        "lgbm", train=train, config=config, space=tiny_dir / "space.toml", n_trials=2
+    )
+    assert outcome.path is None and outcome.written == []
+    assert list(tmp_path.iterdir()) == []
+    study = outcome.studies["lgbm"]
+    assert len(study.trials) == 2
+    best_rounds = study.best_trial.params["rounds"]
+    assert outcome.best_config["training"]["fixed_rounds"]["lgbm"] == best_rounds
+    assert outcome.verdict.word in {"better", "worse", "within noise"}
+    # What best.toml would hold is a config train takes as it is.
+    assert load_config(outcome.best_config).training.fixed_rounds["lgbm"] == best_rounds
