@@ -54,6 +54,10 @@ class Features:
     test: pl.DataFrame | None
     features: pl.DataFrame
 
+    def __repr__(self) -> str:
+        test = "" if self.test is None else f", test {self.test.height:,} rows"
+        return f"Features({len(self.names)} features; train {self.train.height:,} rows{test})"
+
     @property
     def names(self) -> list[str]:
         return self.features["name"].to_list()

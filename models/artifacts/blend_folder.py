@@ -75,6 +75,11 @@ class FinishedBlend:
         # A blend goes wherever its folder's path does: compare(run, blend).
         return str(self.path)
 
+    def __repr__(self) -> str:
+        score = self.metrics["oof_pauc"].get(ENSEMBLE_COLUMN)
+        shown = "" if score is None else f", out-of-fold pAUC {score:.4f}"
+        return f"Blend('{self.path}': {self.metrics['method']}{shown})"
+
     @property
     def oof(self) -> pl.DataFrame:
         """oof.parquet: each training lesion's keys, label and every method's blended score."""

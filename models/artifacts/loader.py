@@ -84,6 +84,12 @@ class Run:
         # A run goes wherever its folder's path does: compare(run_a, run_b), blend([run, ...]).
         return str(self.path)
 
+    def __repr__(self) -> str:
+        # One line in a notebook, not the manifest and every model object.
+        score = self.metrics.get("oof_pauc", {}).get(ENSEMBLE_COLUMN)
+        shown = "" if score is None else f", ensemble out-of-fold pAUC {score:.4f}"
+        return f"Run('{self.path}': {', '.join(self.model_names)}{shown})"
+
     @property
     def metrics(self) -> dict[str, Any]:
         """metrics.json: the out-of-fold scores, their intervals and the run's counts."""

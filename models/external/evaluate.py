@@ -52,6 +52,13 @@ class Evaluation:
     path: Path
     results: dict[str, Any]  # evaluation.json
 
+    def __repr__(self) -> str:
+        r = self.results
+        return (
+            f"Evaluation('{self.path}': {r['n_rows']:,} lesions, {r['n_positive']:,} malignant, "
+            f"{r['n_patients']:,} patients)"
+        )
+
     @property
     def scores(self) -> pl.DataFrame:
         """scores.parquet: each cohort lesion's keys, label and scores."""

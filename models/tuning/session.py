@@ -89,6 +89,11 @@ class TuneOutcome:
     best_config: dict[str, Any] | None = None
     path: Path | None = None
 
+    def __repr__(self) -> str:
+        best = ", ".join(f"{m} best {t.value:.4f}" for m, t in self.best.items())
+        verdict = "" if self.verdict is None else f"; tuned vs default: {self.verdict.word}"
+        return f"TuneOutcome({best or 'trials only'}{verdict}; path {self.path})"
+
 
 def tune(
     train: pl.DataFrame,

@@ -104,6 +104,12 @@ def test_a_run_trained_on_frames_scores_as_the_same_rows_in_files(frame_run, tra
     from_files = json.loads((trained_run / "metrics.json").read_text())
     assert frame_run.metrics["oof_pauc"] == from_files["oof_pauc"]
     assert frame_run.oof.height == frames[0].height
+    # One line in a notebook: the folder, the models and the headline score.
+    ensemble = from_files["oof_pauc"]["ensemble"]
+    assert (
+        repr(frame_run)
+        == f"Run('{frame_run.path}': lgbm, xgb, cat, ensemble out-of-fold pAUC {ensemble:.4f})"
+    )
     assert (
         frame_run.oof["isic_id"].to_list()
         == pl.read_parquet(trained_run / "oof.parquet")["isic_id"].to_list()
@@ -148,6 +154,7 @@ def test_evaluate_a_labelled_frame(frame_run, tmp_path):
     assert evaluation.results["n_positive"] == int(cohort["target"].sum())
     assert evaluation.scores["isic_id"].to_list() == cohort["isic_id"].to_list()
     assert evaluation.results["source"]["cohort"] == "cohort frame"
+    assert repr(evaluation).startswith(f"Evaluation('{evaluation.path}': 3,000 lesions, ")
 
 
 def _external_cohort() -> pl.DataFrame:
@@ -173,6 +180,7 @@ def test_blend_two_runs_with_image_scores_as_frames(frame_run, reseeded_run, tmp
     assert blended.oof.height == oof.height
     assert "image" in blended.metrics["oof_pauc"]
     assert "ensemble" in blended.metrics["oof_pauc"]
+    assert repr(blended).startswith(f"Blend('{blended.path}': {blended.metrics['method']}")
     assert not (blended.path / "submission.csv").exists()  # the image side has no test scores
     # Test scores as the frames `predict` returns, in place of the runs' own files.
     runs = [frame_run, tbp.load_run(reseeded_run)]
@@ -186,6 +194,9 @@ def test_build_features_on_their_own(frames, small_data_dir, tmp_path):
     built = tbp.build_features(train, test)
     assert built.train.height == train.height
     assert built.test.height == len(test)
+    assert (
+        repr(built) == f"Features({len(built.names)} features; train 20,000 rows, test 2,000 rows)"
+    )
     assert built.names == [
         c for c in built.train.columns if c not in ("isic_id", "patient_id", "target")
     ]

@@ -189,5 +189,6 @@ def test_from_python_a_frame_is_tuned_in_memory_and_nothing_is_written(
     best_rounds = study.best_trial.params["rounds"]
     assert outcome.best_config["training"]["fixed_rounds"]["lgbm"] == best_rounds
     assert outcome.verdict.word in {"better", "worse", "within noise"}
+    assert repr(outcome).endswith(f"tuned vs default: {outcome.verdict.word}; path None)")
     # What best.toml would hold is a config train takes as it is.
     assert load_config(outcome.best_config).training.fixed_rounds["lgbm"] == best_rounds
