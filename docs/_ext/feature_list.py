@@ -19,76 +19,16 @@ GENERATED = Path(__file__).resolve().parent.parent / "_generated" / "feature_lis
 # the set for a column named like this.
 IMAGE_EXAMPLE_COLUMN = "score"
 IMAGE_FAMILY = "image"
-# What each family is for. A family of the registry without an entry here fails the docs test.
-FAMILY_DOCS = {
-    "raw": (
-        "The SLICE-3D file's own numeric columns, as recorded: age, size, the TBP machine's "
-        "colour (L\\*, A\\*, B\\*, hue) and shape measurements `tbp_lv_*`, and the 3D position. "
-        "Always built, whatever `[features] families` says."
-    ),
-    "lesion": (
-        "The public ISIC 2024 recipe's per-lesion features (`features/lesion.py`), each from one "
-        "row's columns: colour contrasts between the lesion and the skin around it, shape and "
-        "border ratios, colour variation, their combinations, and the site joined with the "
-        "location as one category. A division by zero is null, not the recipe's `+ 1e-5` guard."
-    ),
-    "patient_norm": (
-        'The "ugly duckling" a dermatologist looks for: every raw and lesion feature, age '
-        "included, as a z-score within the patient's own lesions (`x_patient_z`). Null for a "
-        "patient with one lesion or whose values are all equal, never NaN or inf."
-    ),
-    "patient_count": "How many lesions the patient has in the file.",
-    "patient_group_norm": (
-        "Z-scores within patient x site, x simple location and x tile type: a lesion compared "
-        "with the patient's lesions on the same body site or under the same lighting."
-    ),
-    "patient_rank": (
-        "Percentile rank within the patient, and a robust z-score (distance from the patient's "
-        "median in units of its inter-quartile range), of the same 16 colour and shape columns "
-        "as `patient_outlier`."
-    ),
-    "patient_loo": (
-        "The z-score of a lesion against the patient's other lesions only (leave one out), so "
-        "that an outlier does not widen its own yardstick."
-    ),
-    "patient_outlier": (
-        "How far a lesion stands out from its own patient's lesions over 16 colour and shape "
-        "columns at once (size, area, border, symmetry, colour variation, hue, contrast with the "
-        "skin, the TBP machine's nevus confidence): how many of them put it beyond 2 and beyond "
-        "3 within-patient standard deviations, the largest |z| and the root mean square of the "
-        "z-scores (its distance from the patient's centre). One number that says: this lesion "
-        "is unlike this patient's others."
-    ),
-    "patient_neighbour": (
-        "Distances numpy and scikit-learn compute per patient: the Mahalanobis distance from "
-        "the patient's centre with a Ledoit-Wolf shrunk covariance, and the distance to the "
-        "nearest look-alike among the patient's other lesions (a k-d tree). Null for a patient "
-        "with fewer than three lesions."
-    ),
-    "patient_context": (
-        "The patient as a whole: total and per-site lesion area and count, the share of large "
-        "or high-contrast lesions, age and sex times the lesion's size rank."
-    ),
-    "patient_visit": (
-        "Acquisition context: a lesion imaged at an earlier age (visit), or with another tile "
-        "type, than its patient's other lesions. On the real rows such lesions are nearly all "
-        "malignant, most likely because of how SLICE-3D was assembled; see "
-        "[Acquisition signals](#acquisition-signals) before using it on a clinic's own data."
-    ),
-    "population_norm": (
-        "Colour and shape as a z-score among training lesions of the same hospital, body "
-        "location and 10-year age band, with a back-off to larger groups. The norms are learned "
-        "on train and stored in the run."
-    ),
-    IMAGE_FAMILY: (
-        "Four features per column of the image-model score files (`--image-scores-train`, "
-        "`--image-scores-test`): the score as given, over the patient's mean score, its "
-        "percentile within the patient, and its z-score among training lesions of the same "
-        "hospital, body location and age band. Built only when a run has score files; shown "
-        f"here for a score column named `{IMAGE_EXAMPLE_COLUMN}`. See "
-        "[Image scores and blends](image_scores.md)."
-    ),
-}
+# The image family is built from a run's score files, not from `[features] families`, and its
+# words point into this site; the registry's families say what they are in features/.
+IMAGE_DOC = (
+    "Four features per column of the image-model score files (`--image-scores-train`, "
+    "`--image-scores-test`): the score as given, over the patient's mean score, its "
+    "percentile within the patient, and its z-score among training lesions of the same "
+    "hospital, body location and age band. Built only when a run has score files; shown "
+    f"here for a score column named `{IMAGE_EXAMPLE_COLUMN}`. See "
+    "[Image scores and blends](image_scores.md)."
+)
 # Markdown that would change a doc's text: escaped, so the page shows it as written.
 _SPECIAL = re.compile(r"([\\`*_|<>\[\]{}$#~])")
 
@@ -119,6 +59,9 @@ def registry_features() -> list[dict[str, str]]:
 def render() -> str:
     """The features list as MyST Markdown, a section per family."""
     from features import schema
+    from features.family_docs import FAMILY_DOCS
+
+    docs = {**FAMILY_DOCS, IMAGE_FAMILY: IMAGE_DOC}
     from models.config import load_config
 
     rows = registry_features()
@@ -138,7 +81,7 @@ def render() -> str:
             f"({_anchor(family)})=",
             f"### `{family}`" + (" (on by default)" if family in on else ""),
             "",
-            FAMILY_DOCS[family],
+            docs[family],
             "",
             "| feature | kind | what it is |",
             "| --- | --- | --- |",
