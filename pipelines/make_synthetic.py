@@ -1,7 +1,7 @@
 """Write the embedded synthetic SLICE-3D data set in the Kaggle layout.
 
 python -m pipelines.make_synthetic --out DIR [--rows N] [--test-rows N] [--seed S]
-[--free-direction-sd S] [--image-scores] [--test-labels]
+[--malignant-rate R] [--free-direction-sd S] [--image-scores] [--test-labels]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def make_synthetic(
     rows: int = synthetic.EMBEDDED_TRAIN_ROWS,
     test_rows: int = synthetic.EMBEDDED_TEST_ROWS,
     seed: int = 42,
+    malignant_rate: float = synthetic.DEFAULT_MALIGNANT_RATE,
     free_direction_sd: float = 0.0,
     image_scores: bool = False,
     test_labels: bool = False,
@@ -46,6 +47,8 @@ def make_synthetic(
         raise UserError(f"--test-rows: expected a whole number >= 0, got {test_rows}")
     if rows + test_rows > 9_000_000:
         raise UserError("--rows plus --test-rows: expected at most 9,000,000 (7-digit isic_id)")
+    if not 0.0 < malignant_rate < 1.0:
+        raise UserError(f"--malignant-rate: expected a share between 0 and 1, got {malignant_rate}")
     if not 0.0 <= free_direction_sd < float("inf"):
         raise UserError(
             f"--free-direction-sd: expected a finite number >= 0, got {free_direction_sd}"
@@ -54,7 +57,12 @@ def make_synthetic(
         raise UserError("--test-labels: expected --test-rows >= 1 (the labels are the test rows')")
     out = Path(out)
     data = synthetic.draw(
-        rows, test_rows, seed, free_direction_sd=free_direction_sd, image_scores=image_scores
+        rows,
+        test_rows,
+        seed,
+        malignant_rate,
+        free_direction_sd=free_direction_sd,
+        image_scores=image_scores,
     )
     synthetic.write_kaggle_layout(data.train, data.test, out)
     if data.image_scores is not None:
@@ -84,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
         help="test rows from other patients, 0 for none (default %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
+    parser.add_argument(
+        "--malignant-rate",
+        type=float,
+        default=synthetic.DEFAULT_MALIGNANT_RATE,
+        help="share of malignant lesions (default %(default)s, the real data's); a higher one "
+        "gives small cohorts enough malignant lesions to score",
+    )
     parser.add_argument(
         "--free-direction-sd",
         type=float,

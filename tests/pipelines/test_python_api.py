@@ -216,6 +216,17 @@ def test_build_features_on_their_own(frames, small_data_dir, tmp_path):
     assert written["patient_lesion_count"].equals(built.train["patient_lesion_count"])
 
 
+def test_make_synthetic_returns_its_folder_with_the_asked_share_of_malignant_lesions(tmp_path):
+    folder = tbp.make_synthetic(tmp_path / "data", rows=4_000, test_rows=0, malignant_rate=0.02)
+    assert folder == tmp_path / "data"
+    train = pl.read_csv(folder / "train-metadata.csv")
+    assert train.height == 4_000
+    assert train["target"].sum() == 80  # 2 % of 4,000
+    with pytest.raises(tbp.UserError, match="^--malignant-rate: expected a share"):
+        tbp.make_synthetic(tmp_path / "other", malignant_rate=0.0)
+    assert not (tmp_path / "other").exists()
+
+
 def test_a_config_dict_is_the_same_overlay_as_its_toml(fast_config):
     import tomllib
 
