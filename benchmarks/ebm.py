@@ -39,8 +39,7 @@ from benchmarks.harness import section_head, write_section
 from benchmarks.real import (
     BOOTSTRAP_SAMPLES,
     BOOTSTRAP_SEED,
-    DEFAULT_DATA,
-    parse_seeds,
+    add_real_rows_arguments,
     seed_list,
     shown_path,
 )
@@ -323,25 +322,10 @@ def _parser() -> argparse.ArgumentParser:
         "--config", type=Path,
         help="partial TOML overlay on the default config (its features and fold count)",
     )  # fmt: skip
-    parser.add_argument(
-        "--seeds", type=parse_seeds, default=list(range(5)),
-        help="split seeds: a range A-B or a comma list (default 0-4)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--data", type=Path, default=DEFAULT_DATA,
-        help="real train file, CSV or Parquet (default ../shared/data/real/train-metadata-5k.csv)",
-    )  # fmt: skip
-    parser.add_argument("--work", type=Path, help="folder for the out-of-fold columns")
+    add_real_rows_arguments(parser)
     parser.add_argument(
         "--against", type=Path,
         help="a benchmarks.real --work folder on the same rows and seeds, to pair with",
-    )  # fmt: skip
-    parser.add_argument(
-        "--no-write", action="store_true", help="print the table without recording it"
-    )
-    parser.add_argument(
-        "--results", type=Path, default=Path("benchmarks/RESULTS.md"),
-        help="markdown file to record the table in",
     )  # fmt: skip
     return parser
 

@@ -352,11 +352,9 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.real", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--config", type=Path, help="partial TOML overlay on the default config")
+def add_real_rows_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags every benchmark on the real rows shares: which rows and split seeds, where the
+    out-of-fold columns go, and where the table is recorded."""
     parser.add_argument(
         "--seeds", type=parse_seeds, default=list(range(5)),
         help="split seeds: a range A-B or a comma list (default 0-4)",
@@ -365,18 +363,26 @@ def _parser() -> argparse.ArgumentParser:
         "--data", type=Path, default=DEFAULT_DATA,
         help="real train file, CSV or Parquet (default ../shared/data/real/train-metadata-5k.csv)",
     )  # fmt: skip
-    parser.add_argument("--threads", type=int, default=0, help="threads (default: all cores)")
     parser.add_argument("--work", type=Path, help="folder for the out-of-fold columns")
-    parser.add_argument(
-        "--recipe-from", type=Path,
-        help="reuse the recipe's columns saved by an earlier --work on the same rows and seeds",
-    )  # fmt: skip
     parser.add_argument(
         "--no-write", action="store_true", help="print the table without recording it"
     )
     parser.add_argument(
         "--results", type=Path, default=Path("benchmarks/RESULTS.md"),
         help="markdown file to record the table in",
+    )  # fmt: skip
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.real", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--config", type=Path, help="partial TOML overlay on the default config")
+    add_real_rows_arguments(parser)
+    parser.add_argument("--threads", type=int, default=0, help="threads (default: all cores)")
+    parser.add_argument(
+        "--recipe-from", type=Path,
+        help="reuse the recipe's columns saved by an earlier --work on the same rows and seeds",
     )  # fmt: skip
     return parser
 

@@ -52,11 +52,12 @@ def _given(train: Path | FrameSource, test: Path | FrameSource | None) -> tuple[
         dataset.test = read_test(test)
     inputs: dict[str, Any] = {}
     for role, source, frame in (("train", train, dataset.train), ("test", test, dataset.test)):
+        if source is None:
+            continue
+        dataset.files[role] = str(source)  # what messages call it
         if isinstance(source, FrameSource):
             inputs.setdefault("frames", {})[role] = describe_frame(frame)
-            dataset.files[role] = str(source)
-        elif source is not None:
-            dataset.files[role] = str(source)
+        else:
             inputs.setdefault("files", {})[role] = str(source)
             inputs.setdefault("sha256", {})[str(source)] = file_sha256(source)
     return dataset, inputs

@@ -7,11 +7,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from os import PathLike
 from pathlib import Path
 
 from features.errors import UserError
-from features.frames import DataInput
+from features.frames import DataInput, is_frame
 from models.artifacts import Run, folder_lock
 from models.external import Evaluation, default_evaluation_dir, evaluate_run, evaluate_scores
 from pipelines._cli import add_batch_rows, run_cli
@@ -51,7 +50,7 @@ def evaluate(
     if (run is None) == (scores is None):
         raise UserError("expected either --run RUN_DIR or --scores FILE, not both or neither")
     if scores is not None and image_scores is not None:
-        given = f" {image_scores}" if isinstance(image_scores, str | PathLike) else ""
+        given = "" if is_frame(image_scores) else f" {image_scores}"
         raise UserError(f"--image-scores{given}: goes with --run; a score file is already scored")
     if run is not None and (probability or score_column != "target"):
         raise UserError("--probability and --score-column go with --scores, not with --run")

@@ -62,7 +62,9 @@ class Run:
     feature_names: list[str]
     categorical: list[str]
     models: list[LoadedModel]
-    references: dict[str, np.ndarray]  # model -> its out-of-fold scores
+    # oof.parquet as loaded: isic_id, patient_id, target, fold, each model's out-of-fold score
+    # and the ensemble's, one row per training lesion
+    oof: pl.DataFrame
     # model -> (repeats, rows): each repeat's own out-of-fold probabilities
     references_by_repeat: dict[str, np.ndarray] | None = None
     # ensemble.json: method, weights, calibrator (absent in runs made before it existed)
@@ -73,12 +75,20 @@ class Run:
     # shape_functions_by_fold.parquet, each fold model's; None for a trees run
     shape: pl.DataFrame | None = None
     shape_by_fold: pl.DataFrame | None = None
-    # isic_id and patient_id (String) of every lesion the run trained on (its oof.parquet)
-    trained_on: pl.DataFrame | None = None
 
     @property
     def model_names(self) -> list[str]:
         return list(self.manifest["config"]["models"]["names"])
+
+    @property
+    def references(self) -> dict[str, np.ndarray]:
+        """Model -> its out-of-fold scores, which a new lesion's score is ranked against."""
+        return {name: self.oof[name].to_numpy() for name in self.model_names}
+
+    @property
+    def trained_on(self) -> pl.DataFrame:
+        """isic_id and patient_id (String) of every lesion the run trained on."""
+        return self.oof.select(pl.col("isic_id", "patient_id").cast(pl.String))
 
     def __fspath__(self) -> str:
         # A run goes wherever its folder's path does: compare(run_a, run_b), blend([run, ...]).
@@ -94,12 +104,6 @@ class Run:
     def metrics(self) -> dict[str, Any]:
         """metrics.json: the out-of-fold scores, their intervals and the run's counts."""
         return _read_json(inside(self.path, METRICS, METRICS))
-
-    @property
-    def oof(self) -> pl.DataFrame:
-        """oof.parquet: isic_id, patient_id, target, fold, each model's out-of-fold score and
-        the ensemble's, one row per training lesion."""
-        return _read_parquet(inside(self.path, OOF, OOF), self.model_names)
 
     @property
     def test_predictions(self) -> pl.DataFrame | None:
@@ -122,13 +126,10 @@ class Run:
         its calibrated `probability`, one row per lesion, in `frame`'s order. A run trained with
         image scores needs `image_scores` (a score file's path or frame) for these lesions;
         `batch_rows` and `allow_missing_scores` are `predict`'s flags (see `score`)."""
-        test = read_test(frame)
-        scores = None
-        if image_scores is not None and not isinstance(image_scores, ScoreFile):
-            scores = read_score_file(as_source(image_scores, IMAGE_SCORES_FRAME))
-        elif image_scores is not None:
-            scores = image_scores
-        return self.score(test, batch_rows, scores, allow_missing_scores)
+        scores = image_scores
+        if scores is not None and not isinstance(scores, ScoreFile):
+            scores = read_score_file(as_source(scores, IMAGE_SCORES_FRAME))
+        return self.score(read_test(frame), batch_rows, scores, allow_missing_scores)
 
     def score(
         self,
@@ -306,13 +307,12 @@ def load_unfinished(run_dir: Path) -> Run:
         feature_names=manifest["feature_names"],
         categorical=manifest["categorical_features"],
         models=models,
-        references={name: oof[name].to_numpy() for name in names},
+        oof=oof,
         references_by_repeat=by_repeat,
         ensemble=ensemble,
         form=manifest.get("form", "trees"),
         shape=_read_curves(artifacts.get(SHAPE_FUNCTIONS)),
         shape_by_fold=_read_curves(artifacts.get(SHAPE_FUNCTIONS_BY_FOLD)),
-        trained_on=oof.select(pl.col(keys).cast(pl.String)),
     )
 
 

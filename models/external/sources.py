@@ -18,7 +18,7 @@ from features.errors import UserError
 from features.frames import as_source
 from features.image_scores import attach
 from features.io import READ_ERRORS
-from features.score_files import IMAGE_SCORES_FRAME, ScoreFile, read_score_file
+from features.score_files import IMAGE_SCORES_FRAME, SCORE_FRAME, ScoreFile, read_score_file
 from models.artifacts import OOF, Run, finished_manifest
 from models.artifacts.loader import require_matching_image_scores
 from models.blend import ENSEMBLE_COLUMN, Calibrator
@@ -103,7 +103,7 @@ def join_scores(
 ) -> tuple[pl.DataFrame, np.ndarray, list[str]]:
     """The cohort's rows that have a score (all of them unless `allow_missing`), each score
     (Float64, the file's `column`) and the warnings to report."""
-    path = as_source(path, "scores frame")
+    path = as_source(path, SCORE_FRAME)
     scores = read_score_file(path, columns=[column]).frame.rename({column: SCORES_COLUMN})
     joined = cohort.frame.join(scores, on="isic_id", how="left", maintain_order="left")
     unscored = joined[SCORES_COLUMN].is_null()
